@@ -1,0 +1,82 @@
+"""Where the notebooks run: Colab or a checkout, CPU or GPU, and the optional Google Drive folder."""
+
+from __future__ import annotations
+
+import os
+import platform
+import sys
+from pathlib import Path
+
+import torch
+
+DRIVE_MOUNT = "/content/drive"
+
+
+def in_colab() -> bool:
+    """True inside a Google Colab runtime."""
+    return "google.colab" in sys.modules or os.environ.get("COLAB_RELEASE_TAG") is not None
+
+
+def pick_device(device: str | torch.device = "auto") -> torch.device:
+    """``"auto"`` picks CUDA when a GPU is visible, else the CPU; ``"cpu"``, ``"cuda"``, ``"cuda:N"`` force one."""
+    if isinstance(device, torch.device):
+        device = str(device)
+    if not isinstance(device, str):
+        raise ValueError(f"device={device!r} must be a string: 'auto', 'cpu', 'cuda' or 'cuda:N'")
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        chosen = torch.device(device)
+    except RuntimeError:
+        raise ValueError(f"device={device!r} is not a device; use 'auto', 'cpu', 'cuda' or 'cuda:N'") from None
+    if chosen.type not in ("cpu", "cuda"):
+        raise ValueError(f"device={device!r} is not supported here; use 'auto', 'cpu', 'cuda' or 'cuda:N'")
+    if chosen.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(
+            f"device={device!r} asks for a GPU but PyTorch sees none. "
+            "Fix: use device='auto' or 'cpu', or (in Colab) Runtime > Change runtime type > GPU."
+        )
+    return chosen
+
+
+def device_name(device: torch.device) -> str:
+    if device.type == "cuda":
+        return torch.cuda.get_device_name(device)
+    return f"CPU ({platform.processor() or platform.machine()}, {torch.get_num_threads()} threads)"
+
+
+def describe_device(device: torch.device) -> str:
+    """One line for the learner: which device trains, and how to get a GPU in Colab when there is none."""
+    line = f"Training on {device.type.upper()}: {device_name(device)} (torch {torch.__version__})"
+    if device.type == "cpu" and in_colab():
+        line += (
+            "\nThis Colab runtime has no GPU. Everything still works on the CPU, only slower. "
+            "For a GPU: Runtime > Change runtime type > Hardware accelerator: GPU (e.g. T4), then run all cells again."
+        )
+    return line
+
+
+def artifacts_location(artifacts_dir: str | os.PathLike, use_drive: bool = False, mount=None) -> Path:
+    """The folder for checkpoints, metrics and figures.
+
+    With ``use_drive=True`` in Colab, Google Drive is mounted (Colab asks for permission) and a relative
+    ``artifacts_dir`` is placed under ``MyDrive/mnist-series/``, so results survive a runtime reset.
+    Drive is never touched unless asked for. ``mount`` replaces ``google.colab.drive.mount`` in tests.
+    """
+    path = Path(artifacts_dir).expanduser()
+    if not use_drive:
+        return path
+    if not in_colab() and mount is None:
+        print("use_drive=True only works in Google Colab; keeping artifacts in", path)
+        return path
+    if mount is None:
+        from google.colab import drive  # only importable inside Colab
+
+        mount = drive.mount
+    mount(DRIVE_MOUNT)
+    return path if path.is_absolute() else Path(DRIVE_MOUNT) / "MyDrive" / "mnist-series" / path
+
+
+def seed_everything(seed: int) -> None:
+    """Seed PyTorch's global generators (CPU and every GPU) for reproducible cells."""
+    torch.manual_seed(seed)

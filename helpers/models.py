@@ -1,0 +1,136 @@
+"""The models of the series and the recipe each one trains with.
+
+Every model takes a batch of flat images (``N x 784`` floats in [0, 1]) and returns ``N x 10`` class
+scores (logits). ``MODELS`` maps a name to its builder and its default recipe.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, replace
+from typing import Callable
+
+import torch
+from torch import nn
+
+from .data import IMAGE_SIZE, NUM_CLASSES, NUM_FEATURES
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """How a model is trained. The trainer reads every field; nothing else changes the run."""
+
+    epochs: int
+    batch_size: int
+    lr: float
+    optimizer: str = "sgd"  # "sgd" or "adamw"
+    momentum: float = 0.0
+    nesterov: bool = False
+    weight_decay: float = 0.0
+    schedule: str = "constant"  # "constant" or "onecycle" (linear warm-up, then linear decay to 0)
+    warmup: float = 0.0  # fraction of all steps spent warming up, for "onecycle"
+    label_smoothing: float = 0.0
+    shift: int = 0  # random translation of up to this many pixels, per image and step (augmentation)
+    bf16: bool = False  # run forward passes in bfloat16 autocast (CPU, and GPUs that support it)
+
+    def with_overrides(self, epochs=None, batch_size=None, lr=None) -> Recipe:
+        changes = {k: v for k, v in dict(epochs=epochs, batch_size=batch_size, lr=lr).items() if v is not None}
+        return replace(self, **changes)
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def seed_linear() -> nn.Module:
+    """The seed post's model: one linear layer, then a ReLU on its ten outputs."""
+    return nn.Sequential(nn.Linear(NUM_FEATURES, NUM_CLASSES), nn.ReLU())
+
+
+def softmax() -> nn.Module:
+    """Softmax regression: one linear layer whose outputs are the logits (the softmax is in the loss)."""
+    return nn.Sequential(nn.Linear(NUM_FEATURES, NUM_CLASSES))
+
+
+def mlp(hidden: tuple[int, ...] = (512, 256)) -> nn.Module:
+    """A multi-layer perceptron: linear layers with ReLUs between them."""
+    layers, width = [], NUM_FEATURES
+    for size in hidden:
+        layers += [nn.Linear(width, size), nn.ReLU()]
+        width = size
+    layers.append(nn.Linear(width, NUM_CLASSES))
+    return nn.Sequential(*layers)
+
+
+def _conv_block(c_in: int, c_out: int) -> list[nn.Module]:
+    return [nn.Conv2d(c_in, c_out, 3, padding=1, bias=False), nn.BatchNorm2d(c_out), nn.ReLU()]
+
+
+def cnn(width: int = 32) -> nn.Module:
+    """A small modern CNN: 3x3 convolutions with batch norm, two poolings, global average, linear head."""
+    w = width
+    return nn.Sequential(
+        nn.Unflatten(1, (1, IMAGE_SIZE, IMAGE_SIZE)),
+        *_conv_block(1, w),
+        *_conv_block(w, w),
+        nn.MaxPool2d(2),  # 14 x 14
+        *_conv_block(w, 2 * w),
+        *_conv_block(2 * w, 2 * w),
+        nn.MaxPool2d(2),  # 7 x 7
+        *_conv_block(2 * w, 4 * w),
+        nn.AdaptiveAvgPool2d(1),
+        nn.Flatten(),
+        nn.Linear(4 * w, NUM_CLASSES),
+    )
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    build: Callable[[], nn.Module]
+    recipe: Recipe
+    summary: str
+
+
+MODELS: dict[str, ModelSpec] = {
+    "seed_linear": ModelSpec(
+        seed_linear,
+        Recipe(epochs=25, batch_size=32, lr=0.08),
+        "the seed post: Linear(784, 10) + ReLU, plain SGD",
+    ),
+    "softmax": ModelSpec(
+        softmax,
+        Recipe(epochs=25, batch_size=32, lr=0.08),
+        "softmax regression: Linear(784, 10), the textbook linear classifier",
+    ),
+    "mlp": ModelSpec(
+        mlp,
+        Recipe(epochs=12, batch_size=128, lr=0.1, momentum=0.9, nesterov=True, weight_decay=5e-4,
+               schedule="onecycle", warmup=0.15, label_smoothing=0.1),
+        "two hidden layers (512, 256) with ReLU",
+    ),
+    "cnn": ModelSpec(
+        cnn,
+        Recipe(epochs=8, batch_size=128, lr=0.1, momentum=0.9, nesterov=True, weight_decay=5e-4,
+               schedule="onecycle", warmup=0.15, label_smoothing=0.1, shift=2),
+        "five 3x3 conv layers with batch norm, random shifts of up to 2 pixels",
+    ),
+}
+
+
+def build_model(name: str, seed: int = 0) -> nn.Module:
+    """A freshly initialised model; the same ``seed`` gives the same initial weights."""
+    if name not in MODELS:
+        raise ValueError(f"model={name!r} is unknown; choose one of {', '.join(MODELS)}")
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        model = MODELS[name].build()
+    # Convolutions run about twice as fast on the CPU with channels-last activations; a no-op elsewhere.
+    return model.to(memory_format=torch.channels_last)
+
+
+def default_recipe(name: str) -> Recipe:
+    if name not in MODELS:
+        raise ValueError(f"model={name!r} is unknown; choose one of {', '.join(MODELS)}")
+    return MODELS[name].recipe
+
+
+def count_parameters(model: nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)
