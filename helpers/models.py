@@ -6,8 +6,8 @@ scores (logits). ``MODELS`` maps a name to its builder and its default recipe.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
-from typing import Callable
 
 import torch
 from torch import nn

@@ -1,0 +1,137 @@
+"""Every figure of the series. Each function returns a matplotlib Figure; ``save`` writes it as a PNG."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import torch
+from matplotlib.figure import Figure
+
+from .data import IMAGE_SIZE, NUM_CLASSES
+
+
+def save(fig: Figure, path: str | os.PathLike, dpi: int = 110) -> Path:
+    """Save ``fig`` as a PNG (creating its folder) and return the path."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=dpi, bbox_inches="tight")
+    return path
+
+
+def digit_grid(images: torch.Tensor, labels=None, predictions=None, columns: int = 10, title: str | None = None,
+               cell: float = 1.0) -> Figure:
+    """Digits in a grid; each titled with its label, or 'label -> prediction' when predictions are given."""
+    images = images.detach().float().cpu().reshape(-1, IMAGE_SIZE, IMAGE_SIZE)
+    n = len(images)
+    rows = max(1, -(-n // columns))
+    fig, axes = plt.subplots(rows, columns, figsize=(columns * cell, rows * cell * 1.15), squeeze=False)
+    for k, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if k >= n:
+            continue
+        ax.imshow(images[k], cmap="gray_r", vmin=0, vmax=images.max().item() or 1)
+        if labels is not None and predictions is not None:
+            ax.set_title(f"{int(labels[k])} \u2192 {int(predictions[k])}", fontsize=9, color="firebrick")
+        elif labels is not None:
+            ax.set_title(str(int(labels[k])), fontsize=9)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def class_balance(train_labels: torch.Tensor, val_labels: torch.Tensor) -> Figure:
+    """How many digits of each class the two splits hold."""
+    fig, ax = plt.subplots(figsize=(7, 3))
+    width = 0.4
+    digits = torch.arange(NUM_CLASSES)
+    for shift, (name, labels) in zip((-width / 2, width / 2), (("training", train_labels), ("validation", val_labels))):
+        share = torch.bincount(labels.cpu(), minlength=NUM_CLASSES).float() / len(labels) * 100
+        ax.bar(digits + shift, share, width, label=f"{name} ({len(labels):,})")
+    ax.set(xlabel="digit", ylabel="share of the split (%)", xticks=digits.tolist(), title="Class balance")
+    ax.legend()
+    fig.tight_layout()
+    return fig
+
+
+def pixel_histogram(images: torch.Tensor) -> Figure:
+    """Distribution of pixel intensities: most pixels are background (0), most ink is saturated (255)."""
+    fig, ax = plt.subplots(figsize=(7, 3))
+    ax.hist(images.flatten().cpu().float().numpy(), bins=64, log=True, color="slategray")
+    ax.set(xlabel="pixel value", ylabel="count (log scale)", title="Pixel intensities")
+    fig.tight_layout()
+    return fig
+
+
+def error_curves(history: dict, title: str = "Training and validation error") -> Figure:
+    """The seed post's figure: cumulative training error and periodic validation error against the step."""
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    train, val = history["train"], history["val"]
+    ax.plot(train["step"], train["error"], label="training error (cumulative since step 0)")
+    ax.plot(val["step"], val["error"], marker="o", markersize=3, label="validation error")
+    ax.set(xlabel="step", ylabel="error (%)", title=title)
+    ax.set_ylim(0, max(20.0, min(100.0, 1.1 * max(val["error"][min(1, len(val["error"]) - 1):]))))
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    return fig
+
+
+def loss_curves(history: dict, title: str = "Training and validation loss") -> Figure:
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    train, val = history["train"], history["val"]
+    ax.plot(train["step"], train["loss"], label="training loss (cumulative since step 0)")
+    ax.plot(val["step"], val["loss"], marker="o", markersize=3, label="validation loss")
+    ax.set(xlabel="step", ylabel="cross-entropy", title=title)
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    return fig
+
+
+def confusion(matrix: torch.Tensor, title: str = "Confusion matrix") -> Figure:
+    """Counts of true digit (rows) against predicted digit (columns); the diagonal holds the hits."""
+    matrix = matrix.cpu()
+    fig, ax = plt.subplots(figsize=(6.5, 5.5))
+    off_diagonal = matrix.clone().fill_diagonal_(0)
+    image = ax.imshow(off_diagonal, cmap="Reds")
+    for i in range(NUM_CLASSES):
+        for j in range(NUM_CLASSES):
+            value = int(matrix[i, j])
+            if value:
+                ax.text(j, i, str(value), ha="center", va="center", fontsize=8,
+                        color="navy" if i == j else "black", fontweight="bold" if i == j else "normal")
+    ax.set(xlabel="predicted digit", ylabel="true digit", xticks=range(NUM_CLASSES), yticks=range(NUM_CLASSES),
+           title=title)
+    fig.colorbar(image, ax=ax, label="mistakes (off the diagonal)")
+    fig.tight_layout()
+    return fig
+
+
+def weight_images(weight: torch.Tensor, title: str = "What each class's weights look for") -> Figure:
+    """A linear model's ten weight vectors as 28x28 images: red pixels vote for the class, blue against."""
+    weight = weight.detach().float().cpu().reshape(NUM_CLASSES, IMAGE_SIZE, IMAGE_SIZE)
+    limit = weight.abs().max().item() or 1.0
+    fig, axes = plt.subplots(1, NUM_CLASSES, figsize=(12, 1.8))
+    for digit, ax in enumerate(axes):
+        ax.imshow(weight[digit], cmap="RdBu_r", vmin=-limit, vmax=limit)
+        ax.set_title(str(digit))
+        ax.axis("off")
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def compare_curves(histories: dict[str, dict], title: str = "Validation error of each model") -> Figure:
+    """Validation error against the epoch fraction for several models on one log-scaled plot."""
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    for name, (history, steps_per_epoch) in histories.items():
+        val = history["val"]
+        ax.plot([s / steps_per_epoch for s in val["step"]], val["error"], marker="o", markersize=3, label=name)
+    ax.set(xlabel="epoch", ylabel="validation error (%)", yscale="log", title=title)
+    ax.grid(alpha=0.3, which="both")
+    ax.legend()
+    fig.tight_layout()
+    return fig

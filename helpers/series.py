@@ -1,0 +1,51 @@
+"""Run the whole notebook series headlessly with papermill, in order, keeping the executed copies."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+from .data import resolve_data_dir
+
+NOTEBOOKS = ("01_preprocessing", "02_model", "03_training", "04_plotting", "05_beyond")
+
+
+def notebooks_dir() -> Path:
+    return Path(__file__).resolve().parent.parent / "notebooks"
+
+
+def run_series(
+    smoke: bool = False,
+    data_dir: str | os.PathLike = "data",
+    artifacts_dir: str | os.PathLike = "artifacts",
+    notebooks: tuple[str, ...] = NOTEBOOKS,
+    extra_parameters: dict | None = None,
+) -> list[Path]:
+    """Execute each notebook (01 -> 05) with papermill; the executed copies go to ``<artifacts_dir>/notebooks``.
+
+    Paths are made absolute first, because each notebook runs with ``notebooks/`` as its working folder.
+    Stops at the first notebook that fails (papermill keeps its executed copy, error included).
+    """
+    import papermill as pm  # only needed here: the notebooks themselves do not depend on it
+
+    source = notebooks_dir()
+    data_dir = resolve_data_dir(data_dir).resolve()
+    artifacts_dir = Path(artifacts_dir).expanduser().resolve()
+    executed_dir = artifacts_dir / "notebooks"
+    executed_dir.mkdir(parents=True, exist_ok=True)
+    parameters = {"data_dir": str(data_dir), "artifacts_dir": str(artifacts_dir), "smoke": smoke,
+                  **(extra_parameters or {})}
+    outputs = []
+    for name in notebooks:
+        notebook = source / f"{name}.ipynb"
+        if not notebook.exists():
+            raise FileNotFoundError(f"{notebook} does not exist; the series has: {', '.join(NOTEBOOKS)}")
+        output = executed_dir / f"{name}.ipynb"
+        start = time.perf_counter()
+        print(f"[{name}] running ...", flush=True)
+        pm.execute_notebook(str(notebook), str(output), parameters=parameters, cwd=str(source),
+                            progress_bar=False, kernel_name="python3")
+        print(f"[{name}] done in {time.perf_counter() - start:.1f} s -> {output}", flush=True)
+        outputs.append(output)
+    return outputs
