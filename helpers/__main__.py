@@ -37,6 +37,17 @@ def main(argv: list[str] | None = None) -> int:
     train.add_argument("--artifacts-dir", default="artifacts")
 
     args = parser.parse_args(argv)
+    from .data import DataError
+    from .training import ParameterError
+
+    try:
+        return _dispatch(args)
+    except (ParameterError, DataError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+
+
+def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "run":
         from .series import run_series
 

@@ -12,12 +12,11 @@ from matplotlib.figure import Figure
 from .data import IMAGE_SIZE, NUM_CLASSES
 
 
-def save(fig: Figure, path: str | os.PathLike, dpi: int = 110) -> Path:
-    """Save ``fig`` as a PNG (creating its folder) and return the path."""
+def save(fig: Figure, path: str | os.PathLike, dpi: int = 110) -> None:
+    """Save ``fig`` as a PNG, creating its folder. (The notebook still shows the figure inline.)"""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=dpi, bbox_inches="tight")
-    return path
 
 
 def digit_grid(images: torch.Tensor, labels=None, predictions=None, columns: int = 10, title: str | None = None,
@@ -49,7 +48,7 @@ def class_balance(train_labels: torch.Tensor, val_labels: torch.Tensor) -> Figur
     digits = torch.arange(NUM_CLASSES)
     for shift, (name, labels) in zip((-width / 2, width / 2), (("training", train_labels), ("validation", val_labels))):
         share = torch.bincount(labels.cpu(), minlength=NUM_CLASSES).float() / len(labels) * 100
-        ax.bar(digits + shift, share, width, label=f"{name} ({len(labels):,})")
+        ax.bar((digits + shift).tolist(), share.tolist(), width, label=f"{name} ({len(labels):,})")
     ax.set(xlabel="digit", ylabel="share of the split (%)", xticks=digits.tolist(), title="Class balance")
     ax.legend()
     fig.tight_layout()

@@ -36,8 +36,10 @@ from pathlib import Path
 
 if "google.colab" in sys.modules:
     %pip install --quiet --no-deps "mnist-series @ git+https://github.com/{repository}@{branch}"
-else:
-    sys.path.insert(0, str(next(p for p in [Path.cwd(), *Path.cwd().parents] if (p / "helpers").is_dir())))"""
+else:  # a local checkout: import `helpers` from it (a pip-installed copy works as well)
+    checkout = next((p for p in [Path.cwd(), *Path.cwd().parents] if (p / "helpers").is_dir()), None)
+    if checkout:
+        sys.path.insert(0, str(checkout))"""
 
 
 def configured() -> tuple[str, str]:

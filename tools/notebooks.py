@@ -112,8 +112,10 @@ def setup_cell_source(config: Config) -> str:
         "\n"
         f"{COLAB_GUARD}\n"
         f"    {install_line(config)}\n"
-        "else:\n"
-        '    sys.path.insert(0, str(next(p for p in [Path.cwd(), *Path.cwd().parents] if (p / "helpers").is_dir())))'
+        "else:  # a local checkout: import `helpers` from it (a pip-installed copy works as well)\n"
+        '    checkout = next((p for p in [Path.cwd(), *Path.cwd().parents] if (p / "helpers").is_dir()), None)\n'
+        "    if checkout:\n"
+        "        sys.path.insert(0, str(checkout))"
     )
 
 

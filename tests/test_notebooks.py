@@ -1,0 +1,49 @@
+"""Every notebook runs headlessly with papermill; nbval re-executes the results and compares the outputs."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import REPO
+
+from helpers.series import NOTEBOOKS, run_series
+
+
+def outputs_of(path: Path) -> list[dict]:
+    nb = json.loads(path.read_text())
+    return [o for c in nb["cells"] if c["cell_type"] == "code" for o in c.get("outputs", [])]
+
+
+def test_series_runs_headlessly_then_reexecutes_with_the_same_outputs(tmp_path, notebook_data_dir):
+    artifacts = tmp_path / "artifacts"
+    executed = run_series(smoke=True, data_dir=notebook_data_dir, artifacts_dir=artifacts)
+
+    assert [p.stem for p in executed] == list(NOTEBOOKS)
+    for path in executed:
+        assert not [o for o in outputs_of(path) if o["output_type"] == "error"], path.name
+        assert any("image/png" in o.get("data", {}) for o in outputs_of(path)) or path.stem in (
+            "02_model", "03_training"), f"{path.name} drew no figure"
+    for model in ("seed_linear", "softmax", "mlp", "cnn"):
+        metrics = json.loads((artifacts / model / "metrics.json").read_text())
+        assert metrics["smoke"] is True and metrics["epochs"] == 1 and 0 <= metrics["val_error"] <= 100
+    figures = {p.name for p in (artifacts / "figures").glob("*.png")}
+    assert {"01_sample_digits.png", "04_seed_linear_error_curves.png", "05_compare_curves.png"} <= figures
+
+    # nbval runs each executed copy again, with its injected parameters, on fresh artifacts (so the models
+    # are retrained from scratch), and compares the outputs of the cells tagged nbval-check-output.
+    copies = tmp_path / "executed"
+    shutil.move(artifacts / "notebooks", copies)
+    shutil.rmtree(artifacts)
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", "--nbval-lax", "--nbval-current-env", "-p", "no:cacheprovider",
+         "--nbval-sanitize-with", str(REPO / "tests" / "nbval_sanitize.cfg"), "-q", "--rootdir", str(copies),
+         *[str(copies / f"{name}.ipynb") for name in NOTEBOOKS]],
+        capture_output=True, text=True, cwd=copies, timeout=1800,
+    )
+    summary = run.stdout.strip().splitlines()[-1] if run.stdout.strip() else run.stderr[-2000:]
+    assert run.returncode == 0, run.stdout[-6000:] + run.stderr[-2000:]
+    assert " passed" in summary and "failed" not in summary
