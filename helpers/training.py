@@ -131,6 +131,7 @@ class History:
     val_step: list[int] = field(default_factory=list)
     val_loss: list[float] = field(default_factory=list)
     val_error: list[float] = field(default_factory=list)
+    val_seconds: list[float] = field(default_factory=list)  # training-loop time when each validation ran
 
     def cumulative(self, steps: int) -> tuple[torch.Tensor, torch.Tensor]:
         """The post's training metrics for steps 0..steps-1: loss and error (%) over all samples seen so far."""
@@ -171,12 +172,13 @@ class Trainer:
     def finished(self) -> bool:
         return self.epoch >= self.recipe.epochs or self.stopped_early
 
-    def _validate(self) -> None:
+    def _validate(self, epoch_start: float) -> None:
         loss, error = evaluate(self.model, self.data.val)
         h = self.history
         h.val_step.append(self.step)
         h.val_loss.append(loss.item())  # one sync per validation, never per step
         h.val_error.append(error.item())
+        h.val_seconds.append(self.train_seconds + time.perf_counter() - epoch_start)
         if self.target_error is not None and h.val_error[-1] <= self.target_error:
             self.stopped_early = True
 
@@ -216,7 +218,7 @@ class Trainer:
             losses.append(loss.detach())
             logits_seen.append(logits.detach())
             if self.step % self.eval_every == 0:
-                self._validate()  # before the update, like the post
+                self._validate(start)  # before the update, like the post
             self.optimizer.step()
             if self.scheduler is not None:
                 self.scheduler.step()
@@ -255,6 +257,7 @@ class Trainer:
             "val_step": list(h.val_step),
             "val_loss": list(h.val_loss),
             "val_error": list(h.val_error),
+            "val_seconds": list(h.val_seconds),
         }
 
     def load_state_dict(self, state: dict) -> None:
@@ -269,6 +272,7 @@ class Trainer:
         h.batch_loss.copy_(state["batch_loss"])
         h.batch_correct.copy_(state["batch_correct"])
         h.val_step[:], h.val_loss[:], h.val_error[:] = state["val_step"], state["val_loss"], state["val_error"]
+        h.val_seconds[:] = state["val_seconds"]
 
     # -- results ------------------------------------------------------------------------------------
 
@@ -299,6 +303,7 @@ class Trainer:
                     "step": h.val_step + [steps],
                     "loss": h.val_loss + [loss.item()],
                     "error": h.val_error + [error.item()],
+                    "seconds": [round(t, 3) for t in h.val_seconds + [self.train_seconds]],
                 },
             },
         }

@@ -1,0 +1,109 @@
+"""The seed post's loop against the project's trainer: same data, same seed, same recipe.
+
+Each run happens in a fresh subprocess (so peak memory is per run and nothing is warm), in turn:
+the post's loop (``helpers.reference.post_loop``: DataLoader over TensorDataset, batch 32, ``.item()``
+twice a step) and ``helpers.training.Trainer``. Prints the median loop times, their ratio, both
+validation errors and peak memory, and writes everything to a JSON file.
+
+    python benchmarks/bench_training.py --data-dir ../shared/data --seeds 0 1 2
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def one_run(variant: str, seed: int, data_dir: str, device: str, epochs: int) -> dict:
+    """Train once in this process and return its measurements."""
+    import torch
+
+    sys.path.insert(0, str(ROOT))
+    from helpers.data import load_mnist
+    from helpers.environment import device_name, pick_device
+    from helpers.models import build_model
+    from helpers.reference import post_loop
+    from helpers.training import RunConfig, Trainer
+
+    dev = pick_device(device)
+    data = load_mnist(data_dir, dev)
+    model = build_model("seed_linear", seed)
+    if variant == "post":
+        model.to(dev)
+        out = post_loop(model, data, epochs=epochs, seed=seed)
+        seconds, val_error, train_error = out["train_seconds"], out["final_val_error"], out["train_error"][-1]
+        last_periodic = out["val_error"][-1]
+    else:
+        trainer = Trainer(model, data, RunConfig(epochs=epochs).recipe, seed=seed)
+        while not trainer.finished:
+            trainer.fit_epoch()
+        results = trainer.results()
+        seconds, val_error, train_error = trainer.train_seconds, results["val_error"], results["train_error"]
+        last_periodic = results["last_periodic_val_error"]
+    return {
+        "variant": variant, "seed": seed, "epochs": epochs, "train_seconds": seconds, "val_error": val_error,
+        "last_periodic_val_error": last_periodic, "train_error": train_error,
+        "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "cuda_max_allocated_mib": torch.cuda.max_memory_allocated() / 2**20 if dev.type == "cuda" else None,
+        "device": device_name(dev), "torch": torch.__version__,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data-dir", default=os.environ.get("MNIST_DATA_DIR", str(ROOT.parent / "shared" / "data")))
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--epochs", type=int, default=25)
+    parser.add_argument("--device", default="auto")
+    parser.add_argument("--variants", nargs="+", default=["post", "fast"], choices=["post", "fast"])
+    parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "training.json"))
+    parser.add_argument("--one", nargs=2, metavar=("VARIANT", "SEED"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.one:
+        print(json.dumps(one_run(args.one[0], int(args.one[1]), args.data_dir, args.device, args.epochs)))
+        return
+
+    runs = []
+    for seed in args.seeds:
+        for variant in args.variants:
+            command = [sys.executable, __file__, "--one", variant, str(seed), "--data-dir", args.data_dir,
+                       "--device", args.device, "--epochs", str(args.epochs)]
+            out = subprocess.run(command, capture_output=True, text=True, check=True)
+            run = json.loads(out.stdout.strip().splitlines()[-1])
+            runs.append(run)
+            print(f"{variant:>5} seed {seed}: loop {run['train_seconds']:7.2f} s | val error {run['val_error']:.2f} % "
+                  f"(last periodic {run['last_periodic_val_error']:.2f} %) | cumulative train error "
+                  f"{run['train_error']:.2f} % | peak RSS {run['peak_rss_mib']:.0f} MiB", flush=True)
+
+    summary = {}
+    for variant in args.variants:
+        mine = [r for r in runs if r["variant"] == variant]
+        summary[variant] = {
+            "median_seconds": statistics.median(r["train_seconds"] for r in mine),
+            "val_errors": [round(r["val_error"], 2) for r in mine],
+            "peak_rss_mib": max(r["peak_rss_mib"] for r in mine),
+            "cuda_max_allocated_mib": mine[0]["cuda_max_allocated_mib"],
+        }
+    if {"post", "fast"} <= set(summary):
+        summary["speedup"] = summary["post"]["median_seconds"] / summary["fast"]["median_seconds"]
+        print(f"median loop time: post {summary['post']['median_seconds']:.2f} s, fast "
+              f"{summary['fast']['median_seconds']:.2f} s -> {summary['speedup']:.1f}x faster")
+    report = {"machine": f"{platform.node()} / {runs[0]['device']} / {os.cpu_count()} CPUs", "torch": runs[0]["torch"],
+              "date": time.strftime("%Y-%m-%d"), "epochs": args.epochs, "summary": summary, "runs": runs}
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(report, indent=1) + "\n")
+    print("wrote", args.out)
+
+
+if __name__ == "__main__":
+    main()
