@@ -64,30 +64,29 @@ def pixel_histogram(images: torch.Tensor) -> Figure:
     return fig
 
 
-def error_curves(history: dict, title: str = "Training and validation error") -> Figure:
-    """The seed post's figure: cumulative training error and periodic validation error against the step."""
+def _train_and_val(history: dict, key: str, ylabel: str, title: str) -> Figure:
     fig, ax = plt.subplots(figsize=(8, 4.5))
     train, val = history["train"], history["val"]
-    ax.plot(train["step"], train["error"], label="training error (cumulative since step 0)")
-    ax.plot(val["step"], val["error"], marker="o", markersize=3, label="validation error")
-    ax.set(xlabel="step", ylabel="error (%)", title=title)
-    ax.set_ylim(0, max(20.0, min(100.0, 1.1 * max(val["error"][min(1, len(val["error"]) - 1):]))))
+    ax.plot(train["step"], train[key], label=f"training {key} (cumulative since step 0)")
+    ax.plot(val["step"], val[key], marker="o", markersize=3, label=f"validation {key}")
+    ax.set(xlabel="step", ylabel=ylabel, title=title)
     ax.grid(alpha=0.3)
     ax.legend()
     fig.tight_layout()
+    return fig
+
+
+def error_curves(history: dict, title: str = "Training and validation error") -> Figure:
+    """The seed post's figure: cumulative training error and periodic validation error against the step."""
+    fig = _train_and_val(history, "error", "error (%)", title)
+    val_error = history["val"]["error"]
+    fig.axes[0].set_ylim(0, max(20.0, min(100.0, 1.1 * max(val_error[min(1, len(val_error) - 1) :]))))
     return fig
 
 
 def loss_curves(history: dict, title: str = "Training and validation loss") -> Figure:
-    fig, ax = plt.subplots(figsize=(8, 4.5))
-    train, val = history["train"], history["val"]
-    ax.plot(train["step"], train["loss"], label="training loss (cumulative since step 0)")
-    ax.plot(val["step"], val["loss"], marker="o", markersize=3, label="validation loss")
-    ax.set(xlabel="step", ylabel="cross-entropy", title=title)
-    ax.grid(alpha=0.3)
-    ax.legend()
-    fig.tight_layout()
-    return fig
+    """Cumulative training loss and periodic validation loss (cross-entropy) against the step."""
+    return _train_and_val(history, "loss", "cross-entropy", title)
 
 
 def confusion(matrix: torch.Tensor, title: str = "Confusion matrix") -> Figure:

@@ -165,7 +165,9 @@ class Trainer:
         self.train_seconds = 0.0
         self.stopped_early = False
         self.loss_fn = nn.CrossEntropyLoss(label_smoothing=recipe.label_smoothing)
-        bf16 = recipe.bf16 and (self.device.type == "cpu" or torch.cuda.is_bf16_supported())
+        # bfloat16 where the hardware has it natively: CPUs, and GPUs from Ampere on (not a T4, which emulates it).
+        native = self.device.type == "cpu" or torch.cuda.get_device_capability(self.device)[0] >= 8
+        bf16 = recipe.bf16 and native
         self.autocast = torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=bf16)
 
     @property
