@@ -22,7 +22,7 @@ def save(fig: Figure, path: str | os.PathLike, dpi: int = 110) -> None:
 def digit_grid(images: torch.Tensor, labels=None, predictions=None, columns: int = 10, title: str | None = None,
                cell: float = 1.0) -> Figure:
     """Digits in a grid; each titled with its label, or 'label -> prediction' when predictions are given."""
-    images = images.detach().float().cpu().reshape(-1, IMAGE_SIZE, IMAGE_SIZE)
+    images = images.detach().float().cpu().reshape(-1, IMAGE_SIZE, IMAGE_SIZE).numpy()
     n = len(images)
     rows = max(1, -(-n // columns))
     fig, axes = plt.subplots(rows, columns, figsize=(columns * cell, rows * cell * 1.15), squeeze=False)
@@ -30,7 +30,7 @@ def digit_grid(images: torch.Tensor, labels=None, predictions=None, columns: int
         ax.axis("off")
         if k >= n:
             continue
-        ax.imshow(images[k], cmap="gray_r", vmin=0, vmax=images.max().item() or 1)
+        ax.imshow(images[k], cmap="gray_r", vmin=0, vmax=images.max() or 1)
         if labels is not None and predictions is not None:
             ax.set_title(f"{int(labels[k])} \u2192 {int(predictions[k])}", fontsize=9, color="firebrick")
         elif labels is not None:
@@ -94,7 +94,7 @@ def confusion(matrix: torch.Tensor, title: str = "Confusion matrix") -> Figure:
     matrix = matrix.cpu()
     fig, ax = plt.subplots(figsize=(6.5, 5.5))
     off_diagonal = matrix.clone().fill_diagonal_(0)
-    image = ax.imshow(off_diagonal, cmap="Reds")
+    image = ax.imshow(off_diagonal.numpy(), cmap="Reds")
     for i in range(NUM_CLASSES):
         for j in range(NUM_CLASSES):
             value = int(matrix[i, j])
@@ -110,8 +110,8 @@ def confusion(matrix: torch.Tensor, title: str = "Confusion matrix") -> Figure:
 
 def weight_images(weight: torch.Tensor, title: str = "What each class's weights look for") -> Figure:
     """A linear model's ten weight vectors as 28x28 images: red pixels vote for the class, blue against."""
-    weight = weight.detach().float().cpu().reshape(NUM_CLASSES, IMAGE_SIZE, IMAGE_SIZE)
-    limit = weight.abs().max().item() or 1.0
+    weight = weight.detach().float().cpu().reshape(NUM_CLASSES, IMAGE_SIZE, IMAGE_SIZE).numpy()
+    limit = abs(weight).max() or 1.0
     fig, axes = plt.subplots(1, NUM_CLASSES, figsize=(12, 1.8))
     for digit, ax in enumerate(axes):
         ax.imshow(weight[digit], cmap="RdBu_r", vmin=-limit, vmax=limit)
