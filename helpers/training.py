@@ -20,8 +20,10 @@ import json
 import math
 import platform
 import time
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
+from itertools import repeat
 from pathlib import Path
 
 import torch
@@ -154,6 +156,7 @@ class Trainer:
         self.steps_per_epoch = math.ceil(n / recipe.batch_size)
         self.total_steps = recipe.epochs * self.steps_per_epoch
         self.optimizer, self.scheduler = _optimizer(self.model, recipe, self.total_steps)
+        self.parameters = [p for p in self.model.parameters() if p.requires_grad]
         self.generator = torch.Generator().manual_seed(seed)  # CPU: the same shuffles on every device
         self.xs, self.ys = torch.empty_like(data.train.x), torch.empty_like(data.train.y)  # epoch's shuffle
         sizes = torch.full((self.steps_per_epoch,), float(recipe.batch_size), dtype=torch.float64)
@@ -168,7 +171,7 @@ class Trainer:
         # bfloat16 where the hardware has it natively: CPUs, and GPUs from Ampere on (not a T4, which emulates it).
         native = self.device.type == "cpu" or torch.cuda.get_device_capability(self.device)[0] >= 8
         bf16 = recipe.bf16 and native
-        self.autocast = torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=bf16)
+        self.autocast = torch.autocast(self.device.type, dtype=torch.bfloat16) if bf16 else nullcontext()
 
     @property
     def finished(self) -> bool:
@@ -208,14 +211,15 @@ class Trainer:
         model.train()
         first = self.step
         losses, logits_seen = [], []  # detached results stay on the device: no per-step sync
-        for i in range(self.steps_per_epoch):
-            x, y = self.xs[i * bs : (i + 1) * bs], self.ys[i * bs : (i + 1) * bs]
-            if shifts is not None:
-                x = shift_images(x, shifts[i * bs : (i + 1) * bs], self.recipe.shift)
+        batches = zip(self.xs.split(bs), self.ys.split(bs), shifts.split(bs) if shifts is not None else repeat(None))
+        for x, y, shift in batches:
+            if shift is not None:
+                x = shift_images(x, shift, self.recipe.shift)
             with self.autocast:
                 logits = model(x)
                 loss = self.loss_fn(logits, y)
-            self.optimizer.zero_grad(set_to_none=True)
+            for p in self.parameters:  # optimizer.zero_grad(), without its per-call bookkeeping
+                p.grad = None
             loss.backward()
             losses.append(loss.detach())
             logits_seen.append(logits.detach())
