@@ -96,7 +96,7 @@ MODELS: dict[str, ModelSpec] = {
     "seed_linear_fast": ModelSpec(
         seed_linear,
         Recipe(epochs=12, batch_size=64, lr=0.16),
-        "the seed post's model, twice its batch and learning rate (64, 0.16), 12 epochs",
+        "the seed post's model with twice its batch size and learning rate",
     ),
     "softmax": ModelSpec(
         softmax,

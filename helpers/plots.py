@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import matplotlib.pyplot as plt
+import numpy as np
 import torch
 from matplotlib.figure import Figure
 
@@ -111,7 +112,7 @@ def confusion(matrix: torch.Tensor, title: str = "Confusion matrix") -> Figure:
 def weight_images(weight: torch.Tensor, title: str = "What each class's weights look for") -> Figure:
     """A linear model's ten weight vectors as 28x28 images: red pixels vote for the class, blue against."""
     weight = weight.detach().float().cpu().reshape(NUM_CLASSES, IMAGE_SIZE, IMAGE_SIZE).numpy()
-    limit = abs(weight).max() or 1.0
+    limit = float(np.percentile(abs(weight), 99.5)) or 1.0  # a few extreme pixels would wash out the rest
     fig, axes = plt.subplots(1, NUM_CLASSES, figsize=(12, 1.8))
     for digit, ax in enumerate(axes):
         ax.imshow(weight[digit], cmap="RdBu_r", vmin=-limit, vmax=limit)
