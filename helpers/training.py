@@ -6,8 +6,9 @@ the update, as the post does), and the post's training metrics: loss and error a
 sample seen since step 0.
 
 What makes it fast: the data already lives on the device, a batch is picked by indexing with the
-epoch's permutation (no DataLoader), per-step loss and accuracy stay on the device in preallocated
-buffers (no ``.item()`` in the loop), and evaluation runs in batches of 10,000 under inference mode.
+epoch's permutation (no DataLoader), each step's loss and scores stay on the device and are tallied
+once per epoch (no ``.item()`` in the loop), and evaluation runs in batches of 10,000 under inference
+mode.
 
 What makes it safe: a checkpoint (model, optimiser, random generator, history) is written atomically
 at the end of every epoch; running again resumes from it and finishes exactly as an uninterrupted run.
@@ -43,13 +44,13 @@ class ParameterError(ValueError):
     """A parameter has a value the series cannot use; the message names it and what is accepted."""
 
 
-def _check_positive(name: str, value, kind: type, optional: bool = True) -> None:
-    if value is None and optional:
+def _check_positive(name: str, value, kind: type, none_means: str | None = "the model's own recipe") -> None:
+    if value is None and none_means:
         return
     allowed = (int, float) if kind is float else (int,)
     if isinstance(value, bool) or not isinstance(value, allowed) or not (value > 0 and math.isfinite(value)):
         what = "a positive number" if kind is float else "a positive whole number"
-        suffix = " (or None for the model's own recipe)" if optional else ""
+        suffix = f" (or None for {none_means})" if none_means else ""
         raise ParameterError(f"{name}={value!r} is not accepted: {name} must be {what}{suffix}")
 
 
@@ -74,8 +75,8 @@ class RunConfig:
         _check_positive("epochs", self.epochs, int)
         _check_positive("batch_size", self.batch_size, int)
         _check_positive("lr", self.lr, float)
-        _check_positive("eval_every", self.eval_every, int, optional=False)
-        _check_positive("target_error", self.target_error, float)
+        _check_positive("eval_every", self.eval_every, int, none_means=None)
+        _check_positive("target_error", self.target_error, float, none_means="no early stop")
         if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
             raise ParameterError(f"seed={self.seed!r} is not accepted: seed must be a whole number >= 0")
         if not isinstance(self.smoke, bool):
