@@ -75,8 +75,3 @@ def artifacts_location(artifacts_dir: str | os.PathLike, use_drive: bool = False
         mount = drive.mount
     mount(DRIVE_MOUNT)
     return path if path.is_absolute() else Path(DRIVE_MOUNT) / "MyDrive" / "mnist-series" / path
-
-
-def seed_everything(seed: int) -> None:
-    """Seed PyTorch's global generators (CPU and every GPU) for reproducible cells."""
-    torch.manual_seed(seed)

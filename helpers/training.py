@@ -454,10 +454,3 @@ def _publish(metrics: dict, run_dir: Path, model_dir: Path) -> None:
             print(f"{latest} now describes run {metrics['run_id']}; run {previous} keeps its own copy "
                   f"in {model_dir / 'runs' / previous}.")
     checkpoints.save_json(metrics, latest)
-
-
-def load_metrics(artifacts_dir: str | Path, model: str) -> dict | None:
-    """The latest finished run's metrics for ``model``, or None when it has not been trained yet."""
-    path = Path(artifacts_dir) / model / "metrics.json"
-    return checkpoints.load_json(path) if path.exists() else None
-
