@@ -38,11 +38,12 @@ def main(argv: list[str] | None = None) -> int:
 
     args = parser.parse_args(argv)
     from .data import DataError
+    from .series import SeriesError
     from .training import ParameterError
 
     try:
         return _dispatch(args)
-    except (ParameterError, DataError) as err:
+    except (ParameterError, DataError, SeriesError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
 

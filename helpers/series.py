@@ -11,6 +11,10 @@ from .data import resolve_data_dir
 NOTEBOOKS = ("01_preprocessing", "02_model", "03_training", "04_plotting", "05_beyond")
 
 
+class SeriesError(RuntimeError):
+    """A notebook of the series failed; the message names it, the error, and the executed copy to open."""
+
+
 def notebooks_dir() -> Path:
     return Path(__file__).resolve().parent.parent / "notebooks"
 
@@ -44,8 +48,12 @@ def run_series(
         output = executed_dir / f"{name}.ipynb"
         start = time.perf_counter()
         print(f"[{name}] running ...", flush=True)
-        pm.execute_notebook(str(notebook), str(output), parameters=parameters, cwd=str(source),
-                            progress_bar=False, kernel_name="python3")
+        try:
+            pm.execute_notebook(str(notebook), str(output), parameters=parameters, cwd=str(source),
+                                progress_bar=False, kernel_name="python3")
+        except pm.PapermillExecutionError as err:
+            raise SeriesError(f"{name} stopped in cell {err.exec_count} with {err.ename}: {err.evalue}\n"
+                              f"The executed notebook, error included, is {output}") from None
         print(f"[{name}] done in {time.perf_counter() - start:.1f} s -> {output}", flush=True)
         outputs.append(output)
     return outputs

@@ -69,3 +69,14 @@ def test_sigkill_mid_training_then_rerun_resumes_to_the_uninterrupted_result(tmp
 
     assert final(interrupted) == final(tmp_path / "whole")
     assert final(interrupted)["steps"] == 30 * 625
+
+
+def test_a_failing_notebook_is_reported_in_one_message(tmp_path):
+    # Offline and no data: notebook 01 cannot download MNIST, and the run says so without a traceback.
+    run = helpers_cli("run", "--smoke", "--data-dir", str(tmp_path / "empty"), "--artifacts-dir", str(tmp_path / "a"),
+                      env={**os.environ, "https_proxy": "http://127.0.0.1:9", "http_proxy": "http://127.0.0.1:9"})
+    assert run.returncode == 2
+    assert "error: 01_preprocessing stopped in cell" in run.stderr and "DataError" in run.stderr
+    assert "Could not download train-images-idx3-ubyte.gz" in run.stderr
+    assert str(tmp_path / "a" / "notebooks" / "01_preprocessing.ipynb") in run.stderr
+    assert "Traceback" not in run.stderr
