@@ -170,7 +170,7 @@ def download_mnist(
             raise DataError(
                 f"Could not download {archive} from any MNIST mirror:\n{tried}\n"
                 f"Fix: check the internet connection and run again, or place the four files by hand in "
-                f"{folder} (either the .gz archives or the unpacked files: "
+                f"{folder} (the original .gz archives, or the four unpacked files: "
                 + ", ".join(s.name for s in RAW_FILES)
                 + "), or point data_dir at a folder whose MNIST/raw already holds them."
             )

@@ -162,3 +162,4 @@ def test_the_real_files_match_the_published_checksums():
     mnist = load_mnist(SHARED_DATA)
     assert (len(mnist.train), len(mnist.val)) == (60_000, 10_000)
     assert torch.bincount(mnist.val.y).tolist()[:3] == [980, 1135, 1032]
+
