@@ -1,6 +1,7 @@
 """The seed post's loop against the project's trainer: same data, same seed, same recipe.
 
-Each run happens in a fresh subprocess (so peak memory is per run and nothing is warm), in turn:
+Each run happens in a fresh subprocess (so peak memory is per run and nothing is warm), after a pause,
+alternating which loop goes first:
 the post's loop (``helpers.reference.post_loop``: DataLoader over TensorDataset, batch 32, ``.item()``
 twice a step) and ``helpers.training.Trainer``. Prints the median loop times, their ratio, both
 validation errors and peak memory, and writes everything to a JSON file.
@@ -66,6 +67,7 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=25)
     parser.add_argument("--device", default="auto")
     parser.add_argument("--variants", nargs="+", default=["post", "fast"], choices=["post", "fast"])
+    parser.add_argument("--pause", type=float, default=10.0, help="seconds to let the machine settle between runs")
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "training.json"))
     parser.add_argument("--one", nargs=2, metavar=("VARIANT", "SEED"), help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -74,8 +76,11 @@ def main() -> None:
         return
 
     runs = []
-    for seed in args.seeds:
-        for variant in args.variants:
+    for i, seed in enumerate(args.seeds):
+        # Alternate which loop goes first: a run right after another one can be slower while the machine
+        # reclaims the memory the previous process freed.
+        for variant in args.variants if i % 2 == 0 else args.variants[::-1]:
+            time.sleep(args.pause)
             command = [sys.executable, __file__, "--one", variant, str(seed), "--data-dir", args.data_dir,
                        "--device", args.device, "--epochs", str(args.epochs)]
             out = subprocess.run(command, capture_output=True, text=True, check=True)
