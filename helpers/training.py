@@ -7,8 +7,8 @@ sample seen since step 0.
 
 What makes it fast: the data already lives on the device, a batch is picked by indexing with the
 epoch's permutation (no DataLoader), each step's loss and scores stay on the device and are tallied
-once per epoch (no ``.item()`` in the loop), and evaluation runs in batches of 10,000 under inference
-mode.
+once per epoch (no ``.item()`` in the loop), plain SGD updates the weights in one call, and evaluation
+runs in batches of 10,000 under inference mode.
 
 What makes it safe: a checkpoint (model, optimiser, random generator, history) is written atomically
 at the end of every epoch; running again resumes from it and finishes exactly as an uninterrupted run.
@@ -158,6 +158,8 @@ class Trainer:
         self.total_steps = recipe.epochs * self.steps_per_epoch
         self.optimizer, self.scheduler = _optimizer(self.model, recipe, self.total_steps)
         self.parameters = [p for p in self.model.parameters() if p.requires_grad]
+        plain = recipe.optimizer == "sgd" and recipe.momentum == 0 and recipe.weight_decay == 0
+        self.plain_sgd = plain and self.scheduler is None  # see _update
         self.generator = torch.Generator().manual_seed(seed)  # CPU: the same shuffles on every device
         self.xs, self.ys = torch.empty_like(data.train.x), torch.empty_like(data.train.y)  # epoch's shuffle
         sizes = torch.full((self.steps_per_epoch,), float(recipe.batch_size), dtype=torch.float64)
@@ -204,6 +206,18 @@ class Trainer:
         torch.index_select(train.y, 0, order, out=self.ys)
         return shifts
 
+    @torch.no_grad()
+    def _update(self) -> None:
+        """``optimizer.step()``. For plain SGD at a constant learning rate (the post's optimiser) the update
+        ``p -= lr * grad`` is made here in one call: exactly what ``torch.optim.SGD`` computes, without its
+        per-call bookkeeping (hooks, profiler ranges, group set-up), which costs about 20 us, a fifth of the
+        post's whole step on a CPU. A test checks that both give the same weights bit for bit."""
+        grads = [p.grad for p in self.parameters]
+        if self.plain_sgd and all(g is not None for g in grads):
+            torch._foreach_add_(self.parameters, grads, alpha=-self.recipe.lr)
+        else:
+            self.optimizer.step()
+
     def fit_epoch(self) -> None:
         """One epoch of the post's loop, fast."""
         model, bs, h = self.model, self.recipe.batch_size, self.history
@@ -226,7 +240,7 @@ class Trainer:
             logits_seen.append(logits.detach())
             if self.step % self.eval_every == 0:
                 self._validate(start)  # before the update, like the post
-            self.optimizer.step()
+            self._update()
             if self.scheduler is not None:
                 self.scheduler.step()
             self.step += 1

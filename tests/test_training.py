@@ -79,6 +79,36 @@ def test_one_training_step_changes_the_weights_and_lowers_the_loss():
     assert loss_after < trainer.history.batch_loss[0]
 
 
+def test_plain_sgd_update_gives_torch_optims_weights_bit_for_bit():
+    data = random_data()
+    recipe = Recipe(epochs=2, batch_size=32, lr=0.1)
+    fast = Trainer(build_model("seed_linear", 2), data, recipe, seed=4, eval_every=3)
+    plain = Trainer(build_model("seed_linear", 2), data, recipe, seed=4, eval_every=3)
+    assert fast.plain_sgd
+    plain.plain_sgd = False  # every update through torch.optim.SGD.step()
+    fit(fast), fit(plain)
+    for a, b in zip(fast.model.parameters(), plain.model.parameters(), strict=True):
+        assert torch.equal(a, b)
+    assert torch.equal(fast.history.batch_loss, plain.history.batch_loss)
+
+
+@pytest.mark.parametrize("extra", [{"momentum": 0.9}, {"weight_decay": 1e-4}, {"schedule": "onecycle"},
+                                   {"optimizer": "adamw"}])
+def test_other_optimisers_and_schedules_use_torch_optim(extra):
+    recipe = Recipe(epochs=1, batch_size=32, lr=0.1, **extra)
+    assert not Trainer(build_model("softmax"), random_data(), recipe).plain_sgd
+
+
+def test_a_parameter_without_a_gradient_falls_back_to_torch_optim():
+    model = build_model("softmax", 0)
+    model.unused = torch.nn.Parameter(torch.zeros(3))  # never reaches the loss, so it never gets a gradient
+    trainer = Trainer(model, random_data(), Recipe(epochs=1, batch_size=32, lr=0.1))
+    before = model[0].weight.detach().clone()
+    fit(trainer)
+    assert trainer.step == 5 and torch.equal(model.unused, torch.zeros(3))
+    assert not torch.equal(before, model[0].weight)
+
+
 @pytest.mark.parametrize("name", ["softmax", "mlp", "cnn"])
 def test_models_learn_the_synthetic_digits(tiny_mnist, name):
     data = load_mnist(tiny_mnist)
