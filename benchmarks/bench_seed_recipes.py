@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import platform
 import sys
 import time
 from pathlib import Path
@@ -26,6 +27,8 @@ TARGET = 7.43
 
 
 def main() -> None:
+    import torch
+
     from helpers.data import load_mnist
     from helpers.environment import device_name, pick_device
     from helpers.models import Recipe, build_model
@@ -57,7 +60,8 @@ def main() -> None:
                 reached = f"{TARGET} % at {hit:.2f} s" if hit is not None else f"never {TARGET} %"
                 print(f"  batch {batch:>3}, lr {lr:<4}, {epochs:>2} epochs, seed {seed}: "
                       f"final {row['final_error']:5.2f} % | {reached} | loop {row['train_seconds']:.2f} s", flush=True)
-    report = {"device": device_name(device), "date": time.strftime("%Y-%m-%d"), "target": TARGET,
+    report = {"machine": f"{platform.node()} / {device_name(device)} / {os.cpu_count()} CPUs",
+              "torch": torch.__version__, "date": time.strftime("%Y-%m-%d"), "target": TARGET,
               "eval_every": args.eval_every, "runs": rows}
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(report, indent=1) + "\n")

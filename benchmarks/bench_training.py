@@ -101,8 +101,13 @@ def main() -> None:
         }
     if {"post", "fast"} <= set(summary):
         summary["speedup"] = summary["post"]["median_seconds"] / summary["fast"]["median_seconds"]
+        # Each seed's two runs ran back to back, so their ratio is less exposed to slow spells of the machine.
+        seconds = {(r["variant"], r["seed"]): r["train_seconds"] for r in runs}
+        summary["paired_speedups"] = [seconds["post", seed] / seconds["fast", seed] for seed in args.seeds]
+        summary["median_paired_speedup"] = statistics.median(summary["paired_speedups"])
         print(f"median loop time: post {summary['post']['median_seconds']:.2f} s, fast "
-              f"{summary['fast']['median_seconds']:.2f} s -> {summary['speedup']:.1f}x faster")
+              f"{summary['fast']['median_seconds']:.2f} s -> {summary['speedup']:.1f}x faster "
+              f"(per seed: {', '.join(f'{x:.1f}x' for x in summary['paired_speedups'])})")
     report = {"machine": f"{platform.node()} / {runs[0]['device']} / {os.cpu_count()} CPUs", "torch": runs[0]["torch"],
               "date": time.strftime("%Y-%m-%d"), "epochs": args.epochs, "summary": summary, "runs": runs}
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)

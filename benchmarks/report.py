@@ -1,0 +1,206 @@
+"""The README's result tables, written from the benchmarks' JSON files, so the two cannot drift apart.
+
+Each table sits in README.md between ``<!-- results:NAME -->`` and ``<!-- /results:NAME -->``.
+
+    python benchmarks/report.py          # print the tables
+    python benchmarks/report.py --check  # exit 1 if README.md differs from the JSON files (a test runs this)
+    python benchmarks/report.py --write  # rewrite the tables in README.md after a benchmark run
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import statistics
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "benchmarks" / "results"
+README = ROOT / "README.md"
+POST_ERROR = 7.43  # the seed post's validation error (%)
+
+
+def load(name: str) -> dict:
+    return json.loads((RESULTS / f"{name}.json").read_text())
+
+
+def measured_on(report: dict) -> str:
+    machine = report["machine"].replace(" / ", ", ")  # host name / device / CPU count
+    return f"Measured on {machine}, torch {report['torch']}, {report['date']}."
+
+
+def percent_list(values) -> str:
+    return ", ".join(f"{v:.2f}" for v in values) + " %"
+
+
+def seconds_range(values) -> str:
+    return f"{min(values):.1f}–{max(values):.1f} s"
+
+
+def reproduction() -> str:
+    seed_runs = [r for r in load("models")["runs"] if r["model"] == "seed_linear"]
+    train = {r["seed"]: r["train_error"] for r in load("training")["runs"] if r["variant"] == "fast"}
+    head = "| | the post | " + " | ".join(f"seed {r['seed']}" for r in seed_runs) + " |"
+    rows = [
+        head,
+        "|---|---|" + "---|" * len(seed_runs),
+        "| validation error after the last step | 7.43 % | "
+        + " | ".join(f"{r['val_error']:.2f} %" for r in seed_runs) + " |",
+        "| training error (cumulative since step 0, the post's definition) | 9.74 % | "
+        + " | ".join(f"{train[r['seed']]:.2f} %" for r in seed_runs) + " |",
+    ]
+    return "\n".join(rows)
+
+
+def training() -> str:
+    report = load("training")
+    s, runs = report["summary"], report["runs"]
+    post = [r for r in runs if r["variant"] == "post"]
+    fast = [r for r in runs if r["variant"] == "fast"]
+    same = all(abs(p["val_error"] - f["val_error"]) < 1e-3 for p, f in zip(post, fast, strict=True))
+    seeds = ", ".join(str(r["seed"]) for r in fast)
+    lines = [
+        f"| | median loop time ({report['epochs']} epochs, {len(fast)} seeds) | range | peak RSS |",
+        "|---|---|---|---|",
+        f"| the post's loop | {s['post']['median_seconds']:.1f} s | "
+        f"{seconds_range([r['train_seconds'] for r in post])} | {s['post']['peak_rss_mib']:,.0f} MiB |",
+        f"| this project's trainer | {s['fast']['median_seconds']:.1f} s | "
+        f"{seconds_range([r['train_seconds'] for r in fast])} | {s['fast']['peak_rss_mib']:,.0f} MiB |",
+        f"| speed-up | **{s['speedup']:.1f}×** (ratio of the medians) | "
+        f"{min(s['paired_speedups']):.1f}–{max(s['paired_speedups']):.1f}× (each seed's pair) | |",
+        "",
+        measured_on(report) + " "
+        + (f"Both loops end with the same validation error for every seed ({seeds}): "
+           f"{percent_list(r['val_error'] for r in fast)}." if same else
+           f"Validation errors, seeds {seeds}: post {percent_list(r['val_error'] for r in post)}, "
+           f"trainer {percent_list(r['val_error'] for r in fast)}."),
+    ]
+    return "\n".join(lines)
+
+
+def recipe_text(recipe: dict) -> str:
+    text = f"{recipe['epochs']} ep, batch {recipe['batch_size']}, lr {recipe['lr']}"
+    if recipe["optimizer"] != "sgd":
+        text += f", {recipe['optimizer']}"
+    elif recipe["momentum"]:
+        text += f", SGD momentum {recipe['momentum']}" + (" nesterov" if recipe["nesterov"] else "")
+    else:
+        text += ", SGD"
+    if recipe["weight_decay"]:
+        text += f", wd {recipe['weight_decay']}"
+    if recipe["schedule"] == "onecycle":
+        text += ", one-cycle"
+    if recipe["label_smoothing"]:
+        text += f", label smoothing {recipe['label_smoothing']}"
+    if recipe["shift"]:
+        text += f", shifts ±{recipe['shift']}"
+    if recipe["bf16"]:
+        text += ", bf16"
+    return text
+
+
+def models() -> str:
+    sys.path.insert(0, str(ROOT))
+    from helpers.models import MODELS, build_model, count_parameters
+
+    report = load("models")
+    lines = [
+        "| model | parameters | recipe | test error (seeds "
+        + ", ".join(str(r["seed"]) for r in report["runs"] if r["model"] == "seed_linear")
+        + ") | mean | loop time (median) | time to 99 % / 99.5 % |",
+        "|---|---|---|---|---|---|---|",
+    ]
+
+    def time_to(runs, target):
+        hits = [r["time_to"][target]["seconds"] for r in runs if target in r["time_to"]]
+        if not hits:
+            return "–"
+        return seconds_range(hits) if len(hits) == len(runs) else f"{len(hits)} of {len(runs)} runs"
+
+    for name, spec in MODELS.items():
+        runs = [r for r in report["runs"] if r["model"] == name]
+        if not runs:
+            continue
+        recipe = {**spec.recipe.as_dict()}
+        lines.append(
+            f"| `{name}` | {count_parameters(build_model(name)):,} | {recipe_text(recipe)} | "
+            f"{percent_list(r['val_error'] for r in runs)} | "
+            f"**{statistics.mean(r['val_error'] for r in runs):.2f} %** | "
+            f"{statistics.median(r['train_seconds'] for r in runs):.1f} s | "
+            f"{time_to(runs, '1.0')} / {time_to(runs, '0.5')} |"
+        )
+    lines += ["", measured_on(report)]
+    return "\n".join(lines)
+
+
+def seed_recipes() -> str:
+    report = load("seed_recipes")
+    lines = [
+        f"| batch, lr, epochs | held-out digits: time to {POST_ERROR} % | test digits: time to {POST_ERROR} % "
+        "| test digits: final error |",
+        "|---|---|---|---|",
+    ]
+
+    def reach(runs) -> str:
+        hits = [r["seconds_to_target"] for r in runs if r["seconds_to_target"] is not None]
+        if not hits:
+            return "never"
+        text = f"{min(hits):.2f}–{max(hits):.2f} s"
+        return text if len(hits) == len(runs) else f"{text} ({len(hits)} of {len(runs)} seeds)"
+
+    for batch, lr, epochs in sorted({(r["batch_size"], r["lr"], r["epochs"]) for r in report["runs"]}):
+        held = [r for r in report["runs"] if r["batch_size"] == batch and r["holdout"]]
+        test = [r for r in report["runs"] if r["batch_size"] == batch and not r["holdout"]]
+        label = f"{batch}, {lr}, {epochs}" + {32: " (the post)", 64: " (`seed_linear_fast`)"}.get(batch, "")
+        lines.append(f"| {label} | {reach(held)} | {reach(test)} | "
+                     f"{percent_list(r['final_error'] for r in test)} |")
+    lines += ["", measured_on(report)]
+    return "\n".join(lines)
+
+
+TABLES = {"reproduction": reproduction, "training": training, "models": models, "seed_recipes": seed_recipes}
+
+
+def block(name: str) -> re.Pattern:
+    return re.compile(rf"(<!-- results:{name} -->)(.*?)(<!-- /results:{name} -->)", re.S)
+
+
+def render(readme: str) -> str:
+    """``readme`` with every results block replaced by its table from the JSON files."""
+    for name, make in TABLES.items():
+        pattern = block(name)
+        if not pattern.search(readme):
+            raise SystemExit(f"README.md has no <!-- results:{name} --> block: add one where its table belongs")
+        table = make()
+        readme = pattern.sub(lambda m, t=table: f"{m.group(1)}\n{t}\n{m.group(3)}", readme)
+    return readme
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--check", action="store_true", help="exit 1 if README.md's tables differ from the JSON")
+    mode.add_argument("--write", action="store_true", help="rewrite the tables in README.md")
+    args = parser.parse_args()
+    if not (args.check or args.write):
+        for name, make in TABLES.items():
+            print(f"## {name}\n{make()}\n")
+        return 0
+    current = README.read_text()
+    updated = render(current)
+    if args.write:
+        README.write_text(updated)
+        print("README.md tables written from", RESULTS.relative_to(ROOT))
+        return 0
+    if updated != current:
+        stale = [n for n in TABLES if block(n).search(current).group(2) != block(n).search(updated).group(2)]
+        print(f"README.md tables out of date: {', '.join(stale)}; run python benchmarks/report.py --write")
+        return 1
+    print("README.md tables match", RESULTS.relative_to(ROOT))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
