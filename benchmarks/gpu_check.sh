@@ -9,6 +9,8 @@
 # 2. the post's loop against the trainer on the GPU (bench_training.py, seeds 0 1 2), with CUDA peak memory;
 # 3. the CNN's time to 99 % / 99.5 % on the GPU (bench_models.py, seed 0).
 # Results (JSON and logs) go to RESULTS_DIR (default: benchmarks/results/gpu).
+# On a lent machine that cannot see ../shared, copy ../shared/data into a git-ignored folder of the
+# checkout (e.g. .mnist/, about 55 MB) and point MNIST_DATA_DIR at it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out="${1:-benchmarks/results/gpu}"
