@@ -19,6 +19,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results"
 README = ROOT / "README.md"
+sys.path.insert(0, str(ROOT))  # for helpers.models
 POST_ERROR = 7.43  # the seed post's validation error (%)
 
 
@@ -102,7 +103,6 @@ def recipe_text(recipe: dict) -> str:
 
 
 def models() -> str:
-    sys.path.insert(0, str(ROOT))
     from helpers.models import MODELS, build_model, count_parameters
 
     report = load("models")
@@ -123,9 +123,8 @@ def models() -> str:
         runs = [r for r in report["runs"] if r["model"] == name]
         if not runs:
             continue
-        recipe = {**spec.recipe.as_dict()}
         lines.append(
-            f"| `{name}` | {count_parameters(build_model(name)):,} | {recipe_text(recipe)} | "
+            f"| `{name}` | {count_parameters(build_model(name)):,} | {recipe_text(spec.recipe.as_dict())} | "
             f"{percent_list(r['val_error'] for r in runs)} | "
             f"**{statistics.mean(r['val_error'] for r in runs):.2f} %** | "
             f"{statistics.median(r['train_seconds'] for r in runs):.1f} s | "
