@@ -52,8 +52,7 @@ def main() -> None:
             config = RunConfig(model=name, seed=seed, holdout=args.holdout, **(
                 {"eval_every": args.eval_every} if args.eval_every else {}))
             trainer = Trainer(build_model(name, seed), data, config.recipe, seed=seed, eval_every=config.eval_every)
-            while not trainer.finished:
-                trainer.fit_epoch()
+            trainer.fit()
             results = trainer.results()
             val = results["history"]["val"]
             reached = {}

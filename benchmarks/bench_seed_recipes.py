@@ -49,8 +49,7 @@ def main() -> None:
             for seed in args.seeds:
                 trainer = Trainer(build_model("seed_linear", seed), data, Recipe(epochs, batch, lr), seed=seed,
                                   eval_every=args.eval_every)
-                while not trainer.finished:
-                    trainer.fit_epoch()
+                trainer.fit()
                 val = trainer.results()["history"]["val"]
                 hit = next((s for s, e in zip(val["seconds"], val["error"]) if e <= TARGET), None)
                 row = {"holdout": holdout, "batch_size": batch, "lr": lr, "epochs": epochs, "seed": seed,

@@ -46,8 +46,7 @@ def one_run(variant: str, seed: int, data_dir: str, device: str, epochs: int) ->
         last_periodic = out["val_error"][-1]
     else:
         trainer = Trainer(model, data, RunConfig(epochs=epochs).recipe, seed=seed)
-        while not trainer.finished:
-            trainer.fit_epoch()
+        trainer.fit()
         results = trainer.results()
         seconds, val_error, train_error = trainer.train_seconds, results["val_error"], results["train_error"]
         last_periodic = results["last_periodic_val_error"]

@@ -20,32 +20,45 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--artifacts-dir", default="artifacts", help="checkpoints, metrics, figures and the "
                      "executed notebooks (default: ./artifacts)")
 
-    train = commands.add_parser("train", help="train one model (resumes its checkpoint) and print its metrics")
-    train.add_argument("--model", default="seed_linear")
-    train.add_argument("--epochs", type=int)
-    train.add_argument("--batch-size", type=int)
-    train.add_argument("--lr", type=float)
-    train.add_argument("--eval-every", type=int, default=500)
-    train.add_argument("--seed", type=int, default=0)
-    train.add_argument("--smoke", action="store_true")
-    train.add_argument("--holdout", type=int, default=0)
-    train.add_argument("--target-error", type=float)
-    train.add_argument("--device", default="auto")
-    train.add_argument("--no-resume", dest="resume", action="store_false")
-    train.add_argument("--no-progress", dest="progress", action="store_false")
-    train.add_argument("--data-dir", default=DEFAULT_DATA_DIR)
-    train.add_argument("--artifacts-dir", default="artifacts")
+    train = commands.add_parser("train", help="train one model (resumes its checkpoint) and print its metrics",
+                                description="Train one model with its recipe (or your overrides), resuming its "
+                                "checkpoint; a finished run is loaded, not retrained. Prints the final metrics "
+                                "as JSON.")
+    train.add_argument("--model", default="seed_linear", help="seed_linear (the post's model, default), "
+                       "seed_linear_fast, softmax, mlp or cnn")
+    train.add_argument("--epochs", type=int, help="epochs to train (default: the model's recipe)")
+    train.add_argument("--batch-size", type=int, help="samples per step (default: the model's recipe)")
+    train.add_argument("--lr", type=float, help="learning rate (default: the model's recipe)")
+    train.add_argument("--eval-every", type=int, default=500, help="validate on the whole validation set every this "
+                       "many steps (default: 500, as the post)")
+    train.add_argument("--seed", type=int, default=0, help="initial weights and shuffles (default: 0)")
+    train.add_argument("--smoke", action="store_true", help="the same work on 4,096 / 1,024 digits, one epoch")
+    train.add_argument("--holdout", type=int, default=0, help="validate on the last N training digits instead of the "
+                       "official test digits (default: 0, the post's split)")
+    train.add_argument("--target-error", type=float, help="stop at the first validation with an error (%%) at or "
+                       "below this")
+    train.add_argument("--device", default="auto", help="auto (a GPU when there is one, default), cpu, cuda or cuda:N")
+    train.add_argument("--no-resume", dest="resume", action="store_false", help="start afresh: an earlier run of "
+                       "the same configuration is moved aside, never deleted")
+    train.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bar")
+    train.add_argument("--data-dir", default=DEFAULT_DATA_DIR, help="folder that holds MNIST/raw (default: "
+                       "$MNIST_DATA_DIR, else ./data; downloaded there when missing)")
+    train.add_argument("--artifacts-dir", default="artifacts", help="checkpoints and metrics go to "
+                       "ARTIFACTS_DIR/MODEL/ (default: ./artifacts)")
 
     args = parser.parse_args(argv)
     from .data import DataError
     from .series import SeriesError
-    from .training import ParameterError
+    from .training import ParameterError, RunBusyError, TrainingDiverged
 
     try:
         return _dispatch(args)
-    except (ParameterError, DataError, SeriesError) as err:
+    except (ParameterError, DataError, SeriesError, RunBusyError, TrainingDiverged) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # the trainer has said where its checkpoint is and how to resume
+        print("stopped.", file=sys.stderr)
+        return 130
 
 
 def _dispatch(args: argparse.Namespace) -> int:

@@ -39,6 +39,34 @@ def pick_device(device: str | torch.device = "auto") -> torch.device:
     return chosen
 
 
+def _cpu_flags() -> set[str]:
+    """The processor's feature flags as Linux reports them (empty elsewhere)."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as handle:
+            return next((set(line.split(":", 1)[1].split()) for line in handle if line.startswith("flags")), set())
+    except OSError:
+        return set()
+
+
+def native_bf16(device: torch.device) -> bool:
+    """Whether ``device`` computes in bfloat16 natively; where it only emulates it, bf16 is slower than float32.
+
+    - CUDA: compute capability 8.0 and up (A100, L4, H100; not a T4).
+    - CPU: PyTorch's kernels are AVX-512 ones (``torch.backends.cpu.get_cpu_capability()``, which honours a cap
+      set with ``ATEN_CPU_CAPABILITY``), oneDNN is not capped below its bf16 level (``ONEDNN_MAX_CPU_ISA``), and
+      the processor has the AVX512-BF16 or AMX-BF16 instructions.
+    """
+    if device.type == "cuda":
+        return torch.cuda.get_device_capability(device) >= (8, 0)
+    if device.type != "cpu" or torch.backends.cpu.get_cpu_capability() != "AVX512":
+        return False
+    onednn_cap = os.environ.get("ONEDNN_MAX_CPU_ISA", "ALL").upper()
+    if onednn_cap not in ("ALL", "DEFAULT", "AVX512_CORE_BF16", "AVX512_CORE_AMX", "AVX512_CORE_AMX_FP16",
+                          "AVX10_1_512", "AVX10_1_512_AMX", "AVX10_1_512_AMX_FP16"):
+        return False
+    return bool(_cpu_flags() & {"avx512_bf16", "amx_bf16"})
+
+
 def device_name(device: torch.device) -> str:
     if device.type == "cuda":
         return torch.cuda.get_device_name(device)

@@ -28,8 +28,7 @@ def random_data(device: str, n_train: int = 640, n_val: int = 200) -> Mnist:
 
 
 def fit(trainer: Trainer) -> dict:
-    while not trainer.finished:
-        trainer.fit_epoch()
+    trainer.fit()
     return trainer.results()
 
 
@@ -66,8 +65,7 @@ def test_the_training_loop_does_not_wait_for_the_gpu_at_every_step():
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            while not trainer.finished:  # the loop alone: results() reads the history back on purpose
-                trainer.fit_epoch()
+            trainer.fit()  # the loop alone: results() reads the history back on purpose
     finally:
         torch.cuda.set_sync_debug_mode("default")
     syncs = [w for w in caught if "synchroniz" in str(w.message)]
