@@ -182,6 +182,10 @@ def ensure_mnist(data_dir: str | os.PathLike = DEFAULT_DATA_DIR, download: bool 
     Damaged files are reported before any download or training, never silently replaced.
     """
     data_dir = resolve_data_dir(data_dir)
+    for folder in (data_dir, *data_dir.parents):
+        if folder.exists() and not folder.is_dir():
+            raise DataError(f"data_dir={str(data_dir)!r}: {folder} is a file, not a folder. Fix: point data_dir at "
+                            "the folder that holds MNIST/raw (or at an empty folder to download MNIST into)")
     missing, problems = check_raw_files(data_dir)
     if problems:
         raise DataError(_damaged_message(problems, data_dir))
@@ -224,10 +228,15 @@ class Mnist:
     train: Split
     val: Split
     description: str  # where each split came from, said in words
+    smoke: bool = False  # loaded with smoke=True: the first 4,096 / 1,024 digits
+    holdout: int = 0  # loaded with holdout=N: validation on the last N training digits
 
     @property
     def device(self) -> torch.device:
         return self.train.x.device
+
+    def to(self, device: torch.device | str) -> Mnist:
+        return Mnist(self.train.to(device), self.val.to(device), self.description, self.smoke, self.holdout)
 
 
 def load_raw(data_dir: str | os.PathLike = DEFAULT_DATA_DIR, train: bool = True, download: bool = True):
@@ -275,7 +284,7 @@ def load_mnist(
     if smoke:
         train, val = train.head(4096), val.head(1024)
         description += f" (smoke: first {len(train):,} / {len(val):,})"
-    return Mnist(train.to(device), val.to(device), description)
+    return Mnist(train.to(device), val.to(device), description, smoke, holdout)
 
 
 def fingerprint(data: Mnist) -> str:

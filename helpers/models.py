@@ -22,7 +22,6 @@ class Recipe:
     epochs: int
     batch_size: int
     lr: float
-    optimizer: str = "sgd"  # "sgd" or "adamw"
     momentum: float = 0.0
     nesterov: bool = False
     weight_decay: float = 0.0
