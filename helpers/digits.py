@@ -1,0 +1,294 @@
+"""Your own digits, prepared the way MNIST's were, so that the trained models can read them.
+
+MNIST's digits were made from scans of handwriting: each was size-normalised to fit a 20 x 20 box
+(keeping its aspect ratio, anti-aliased, so the edges are grey), then placed in a 28 x 28 field so that
+its centre of mass sits at the field's centre, white ink on black. ``to_mnist`` does the same to any
+image of one digit: a drawing on a large canvas, a photo or a scan, dark ink on light paper or the
+reverse. ``preprocessing_steps`` returns every intermediate image, and ``plot_steps`` draws them.
+
+Taught in notebook 06, section 2.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import os
+from collections.abc import Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+from matplotlib.figure import Figure
+from torch import nn
+from torch.nn import functional as F
+
+from .data import IMAGE_SIZE, NUM_CLASSES
+from .evaluation import logits_of
+
+BOX = 20  # MNIST's digits fit a 20 x 20 box ...
+FIELD = IMAGE_SIZE  # ... inside the 28 x 28 field
+# Where MNIST puts the centre of mass, in pixel indices (row, column): the training digits' mean centre
+# of mass is (14.0, 14.0), spread 0.29 px, which is what whole-pixel shifts towards pixel 14 give.
+CENTRE = 14.0
+MIN_CONTRAST = 0.1  # the ink must differ from the background by a tenth of the full brightness range
+INK_LEVEL = 0.15  # after normalising background -> 0 and ink -> 1, fainter pixels are background
+
+STEP_NAMES = ("as given", "white ink on black", "cropped to the ink", f"fitted into {BOX}x{BOX}",
+              f"centred by mass in {FIELD}x{FIELD}")
+
+
+class DigitError(ValueError):
+    """An image that cannot be turned into an MNIST digit; the message says why and what to do."""
+
+
+# --------------------------------------------------------------------------------------------------
+# The steps
+
+
+def as_image(image) -> torch.Tensor:
+    """A 2-D float32 CPU tensor in [0, 1] from a 2-D numpy array or tensor: uint8 (0-255), bool or float.
+
+    Floats already in [0, 1] are kept; floats up to 255 are read as 0-255 brightness.
+    """
+    if isinstance(image, torch.Tensor):
+        x = image.detach().cpu()
+    else:
+        try:
+            x = torch.from_numpy(np.array(image))
+        except TypeError:
+            raise DigitError(f"image of type {type(image).__name__} is not an array of numbers: pass a 2-D numpy "
+                             "array or torch tensor (helpers.digits.read_image reads image files)") from None
+    if x.dim() != 2:
+        hint = " (a colour image: read it with helpers.digits.read_image, which makes it grey)" if x.dim() == 3 else ""
+        raise DigitError(f"image has shape {tuple(x.shape)}: to_mnist needs one 2-D grey image, "
+                         f"height x width{hint}")
+    if x.numel() == 0:
+        raise DigitError(f"image has shape {tuple(x.shape)}, no pixels: draw or load a digit first")
+    if x.dtype == torch.bool:
+        return x.float()
+    if x.is_complex() or not (x.is_floating_point() or x.dtype in (torch.uint8, torch.int8, torch.int16,
+                                                                    torch.int32, torch.int64)):
+        raise DigitError(f"image has dtype {x.dtype}: pass brightness as uint8 (0-255) or floats (0-1)")
+    if x.dtype == torch.uint8:
+        return x.float() / 255.0
+    x = x.float() if x.dtype != torch.float64 else x
+    if not torch.isfinite(x).all():
+        raise DigitError("image contains NaN or infinite values: replace them first (e.g. numpy.nan_to_num)")
+    low, high = x.min().item(), x.max().item()
+    if low < 0 or high > 255:
+        raise DigitError(f"image values run from {low:g} to {high:g}: pass brightness in 0-1 or 0-255")
+    if high > 1 or not x.is_floating_point():
+        x = x / 255.0
+    return x.float()
+
+
+def border(x: torch.Tensor) -> torch.Tensor:
+    """The outermost ring of pixels: in a picture of one digit, almost all of it is background."""
+    if min(x.shape) <= 2:
+        return x.flatten()
+    return torch.cat([x[0], x[-1], x[1:-1, 0], x[1:-1, -1]])
+
+
+def ink_is_dark(x: torch.Tensor) -> bool:
+    """True for dark ink on light paper: the border (background) is brighter than mid-grey."""
+    return border(x).median().item() > 0.5
+
+
+def ink_on_black(x: torch.Tensor) -> torch.Tensor:
+    """White ink on a black background, from either polarity: invert dark-on-light images, then stretch
+    the background (the border's median) to 0 and the brightest ink to 1; faint pixels become 0."""
+    if ink_is_dark(x):
+        x = 1.0 - x
+    background, peak = border(x).median(), x.max()
+    if peak - background < MIN_CONTRAST:
+        raise DigitError("image has no ink: no pixel stands out from the background; draw a digit "
+                         "(or check that the photo shows one) and try again")
+    x = ((x - background) / (peak - background)).clamp(0, 1)
+    return torch.where(x < INK_LEVEL, torch.zeros_like(x), x)
+
+
+def crop_to_ink(x: torch.Tensor) -> torch.Tensor:
+    """The smallest rectangle that holds every ink pixel (the bounding box)."""
+    rows = x.any(dim=1).nonzero().flatten()
+    cols = x.any(dim=0).nonzero().flatten()
+    return x[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+
+
+def fit_box(x: torch.Tensor, box: int = BOX) -> torch.Tensor:
+    """Scale so that the longer side is ``box`` pixels, keeping the aspect ratio, anti-aliased
+    (bilinear with antialias: each new pixel averages the old pixels it covers); the brightest ink is 1."""
+    h, w = x.shape
+    scale = box / max(h, w)
+    size = (max(1, round(h * scale)), max(1, round(w * scale)))
+    y = F.interpolate(x[None, None], size=size, mode="bilinear", antialias=True, align_corners=False)[0, 0]
+    y = y.clamp(0, 1)
+    return y / y.max()
+
+
+def centre_of_mass(x: torch.Tensor) -> tuple[float, float]:
+    """The brightness-weighted mean (row, column) position of the ink, in pixel indices."""
+    total = x.sum()
+    rows = (x.sum(dim=1) * torch.arange(x.shape[0], dtype=x.dtype)).sum() / total
+    cols = (x.sum(dim=0) * torch.arange(x.shape[1], dtype=x.dtype)).sum() / total
+    return rows.item(), cols.item()
+
+
+def centre_by_mass(x: torch.Tensor, field: int = FIELD, centre: float = CENTRE) -> torch.Tensor:
+    """Place ``x`` in a ``field x field`` black image, shifted by whole pixels so that its centre of mass
+    lands as close as possible to pixel ``(centre, centre)`` (and the digit stays inside the field)."""
+    h, w = x.shape
+    cy, cx = centre_of_mass(x)
+    top = min(max(math.floor(centre - cy + 0.5), 0), field - h)
+    left = min(max(math.floor(centre - cx + 0.5), 0), field - w)
+    return F.pad(x, (left, field - w - left, top, field - h - top))
+
+
+def preprocessing_steps(image) -> dict[str, torch.Tensor]:
+    """Every intermediate image of ``to_mnist``, in order, by name (see ``STEP_NAMES``); the last one is the
+    28 x 28 image the models receive. Taught in notebook 06, section 2."""
+    given = as_image(image)
+    white = ink_on_black(given)
+    cropped = crop_to_ink(white)
+    fitted = fit_box(cropped)
+    centred = centre_by_mass(fitted)
+    return dict(zip(STEP_NAMES, (given, white, cropped, fitted, centred)))
+
+
+def to_mnist(image) -> torch.Tensor:
+    """One picture of a digit -> the ``[784]`` float32 row in [0, 1] that the models expect, made the way
+    MNIST's digits were made: white ink on black, cropped to the ink, fitted into 20 x 20 keeping the
+    aspect ratio (anti-aliased), centred by its centre of mass in 28 x 28.
+
+    ``image``: a 2-D numpy array or tensor, any size, uint8 0-255 or float 0-1, dark ink on light
+    paper or light on dark (detected from the border). Taught in notebook 06, section 2.
+    """
+    return preprocessing_steps(image)[STEP_NAMES[-1]].reshape(FIELD * FIELD).contiguous()
+
+
+# --------------------------------------------------------------------------------------------------
+# Reading pictures from files, uploads and strokes
+
+
+def read_image(source) -> np.ndarray:
+    """A photo, scan or drawing as a 2-D uint8 grey array (0 = black): from a path, or the bytes of a file.
+
+    Uses Pillow: any format it reads (PNG, JPEG, ...), turned upright by the photo's EXIF orientation;
+    transparent pixels count as white paper.
+    """
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        stream, name = io.BytesIO(bytes(source)), "the uploaded bytes"
+    else:
+        path = os.fspath(source)
+        if not os.path.isfile(path):
+            raise FileNotFoundError(f"{path} does not exist: give the path of an image file (PNG, JPEG, ...)")
+        stream, name = path, path
+    try:
+        with Image.open(stream) as opened:
+            picture = ImageOps.exif_transpose(opened)
+            if picture.mode in ("RGBA", "LA", "PA") or "transparency" in picture.info:
+                picture = picture.convert("RGBA")
+                paper = Image.new("RGBA", picture.size, "white")
+                picture = Image.alpha_composite(paper, picture)
+            return np.asarray(picture.convert("L"), dtype=np.uint8).copy()
+    except UnidentifiedImageError:
+        raise DigitError(f"{name} is not an image Pillow can read: use a PNG or JPEG file") from None
+
+
+def draw_strokes(strokes: Sequence[Sequence[tuple[float, float]]], size: tuple[int, int] = (280, 280),
+                 width: int = 20, dark_ink: bool = True) -> np.ndarray:
+    """Render pen strokes (lists of (x, y) points) as a uint8 image, round-capped like the notebook's canvas."""
+    from PIL import Image, ImageDraw
+
+    height, wide = size
+    ink, paper = (0, 255) if dark_ink else (255, 0)
+    picture = Image.new("L", (wide, height), paper)
+    pen = ImageDraw.Draw(picture)
+    for stroke in strokes:
+        points = [(float(x), float(y)) for x, y in stroke]
+        if len(points) > 1:
+            pen.line(points, fill=ink, width=width, joint="curve")
+        for x, y in points[:1] + points[-1:]:
+            pen.ellipse((x - width / 2, y - width / 2, x + width / 2, y + width / 2), fill=ink)
+    return np.asarray(picture, dtype=np.uint8).copy()
+
+
+# A few digits written as pen strokes on a 280 x 280 canvas (x to the right, y down), the way a mouse
+# draws them: the bundled examples of notebook 06, and what the browser test draws.
+STROKES: dict[int, list[list[tuple[int, int]]]] = {
+    0: [[(140, 50), (100, 65), (80, 110), (78, 160), (95, 210), (140, 232), (185, 210), (200, 160), (198, 110),
+         (180, 65), (140, 50)]],
+    1: [[(120, 80), (150, 50), (150, 235)]],
+    2: [[(85, 95), (110, 58), (155, 50), (190, 75), (192, 115), (165, 155), (85, 228), (205, 228)]],
+    3: [[(90, 70), (135, 50), (180, 65), (185, 105), (140, 135), (185, 160), (190, 205), (140, 232), (85, 215)]],
+    4: [[(165, 45), (75, 170), (210, 170)], [(165, 45), (165, 240)]],
+    7: [[(75, 60), (205, 60), (120, 240)]],
+}
+
+
+def redraw(image, *, scale: float, canvas: tuple[int, int], top_left: tuple[int, int],
+           dark_ink: bool = False) -> np.ndarray:
+    """A 28 x 28 digit drawn again ``scale`` times larger (bilinear) at ``top_left`` on a ``canvas``-sized
+    black image, optionally as dark ink on white paper: an MNIST digit made to look like a drawing."""
+    x = as_image(image)
+    size = (round(x.shape[0] * scale), round(x.shape[1] * scale))
+    big = F.interpolate(x[None, None], size=size, mode="bilinear", align_corners=False)[0, 0].clamp(0, 1)
+    (height, width), (top, left) = canvas, top_left
+    if top < 0 or left < 0 or top + size[0] > height or left + size[1] > width:
+        raise DigitError(f"a {size[0]}x{size[1]} digit at {top_left} does not fit a {height}x{width} canvas")
+    out = torch.zeros(canvas)
+    out[top : top + size[0], left : left + size[1]] = big
+    if dark_ink:
+        out = 1.0 - out
+    return (out * 255).round().to(torch.uint8).numpy()
+
+
+# --------------------------------------------------------------------------------------------------
+# Reading digits with models, and figures
+
+
+def probabilities(models: dict[str, nn.Module], x: torch.Tensor) -> dict[str, torch.Tensor]:
+    """Each model's ten class probabilities (softmax of its scores) for one ``[784]`` image, on the CPU."""
+    out = {}
+    for name, model in models.items():
+        device = next(model.parameters()).device
+        logits = logits_of(model, x.reshape(1, -1).to(device))[0].float()
+        out[name] = torch.softmax(logits, dim=0).cpu()
+    return out
+
+
+def plot_steps(steps: dict[str, torch.Tensor], title: str | None = None, cell: float = 1.7) -> Figure:
+    """The preprocessing steps side by side, each titled with its name and size; ink is drawn white on
+    black from the second step on, as the models see it."""
+    fig, axes = plt.subplots(1, len(steps), figsize=(cell * len(steps), cell * 1.25))
+    for k, (ax, (name, image)) in enumerate(zip(np.atleast_1d(axes), steps.items())):
+        ax.imshow(image.numpy(), cmap="gray", vmin=0, vmax=1, interpolation="nearest" if k else "antialiased")
+        ax.set_title(f"{name}\n{image.shape[0]}x{image.shape[1]}", fontsize=8)
+        ax.set_xticks([])
+        ax.set_yticks([])
+    if title:
+        fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def plot_reading(image: torch.Tensor, probs: dict[str, torch.Tensor], title: str | None = None) -> Figure:
+    """The 28 x 28 image the models receive, and each model's ten probabilities as bars."""
+    fig, axes = plt.subplots(1, 1 + len(probs), figsize=(2.2 + 3.0 * len(probs), 2.3),
+                             gridspec_kw={"width_ratios": [1] + [1.6] * len(probs)})
+    axes[0].imshow(image.reshape(FIELD, FIELD).cpu().numpy(), cmap="gray", vmin=0, vmax=1)
+    axes[0].set_title("what the models see", fontsize=9)
+    axes[0].axis("off")
+    for ax, (name, p) in zip(axes[1:], probs.items()):
+        best = int(p.argmax())
+        colours = ["tab:blue" if d == best else "lightsteelblue" for d in range(NUM_CLASSES)]
+        ax.bar(range(NUM_CLASSES), p.tolist(), color=colours)
+        ax.set(ylim=(0, 1), xticks=range(NUM_CLASSES))
+        ax.set_title(f"{name} reads {best} ({p[best]:.0%})", fontsize=9)
+        ax.tick_params(labelsize=8)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return fig
