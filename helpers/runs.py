@@ -50,8 +50,14 @@ def run_id(config: RunConfig, data_fingerprint: str) -> str:
     return hashlib.sha1(blob).hexdigest()[:10]
 
 
-def _stamp() -> str:
-    return datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+def _aside(path: Path, label: str) -> Path:
+    """A free name beside ``path`` for keeping it aside: ``<stem>.<label>-<UTC time>[-N]<suffix>``."""
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+    for n in range(1, 1000):
+        candidate = path.with_name(f"{path.stem}.{label}-{stamp}{f'-{n}' if n > 1 else ''}{path.suffix}")
+        if not candidate.exists():
+            return candidate
+    raise FileExistsError(f"no free name beside {path}")
 
 
 class RunFolder:
@@ -82,13 +88,13 @@ class RunFolder:
 
     def set_aside(self, why: str) -> None:
         """Move the whole run folder out of the way (nothing is deleted) so that the run starts afresh."""
-        kept = self.path.with_name(f"{self.id}-replaced-{_stamp()}")
+        kept = _aside(self.path, "replaced")
         self.path.rename(kept)
         self.path.mkdir()
         print(f"{why}: the earlier run was moved to {kept} (nothing deleted); starting afresh.")
 
     def _keep_checkpoint_aside(self, why: str) -> None:
-        kept = self.checkpoint.with_name(f"checkpoint.set-aside-{_stamp()}.pt")
+        kept = _aside(self.checkpoint, "set-aside")
         self.checkpoint.rename(kept)
         print(f"{self.checkpoint} {why}; it is kept as {kept.name} (nothing deleted) and this run starts afresh.")
 
@@ -100,7 +106,8 @@ class RunFolder:
         try:
             payload = checkpoints.load_checkpoint(self.checkpoint, device)
         except Exception as err:  # truncated, garbage, another format or version: all mean "cannot be used"
-            self._keep_checkpoint_aside(f"cannot be read ({type(err).__name__}: {str(err).splitlines()[0][:120]})")
+            reason = str(err).split(". ")[0].splitlines()[0][:100]
+            self._keep_checkpoint_aside(f"cannot be read ({type(err).__name__}: {reason})")
             return None
         if not isinstance(payload, dict) or payload.get("format") != CHECKPOINT_FORMAT or "trainer" not in payload:
             self._keep_checkpoint_aside("was written by another version of the series")

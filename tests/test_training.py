@@ -186,7 +186,7 @@ def test_resume_false_keeps_the_old_run_aside(tiny_mnist, tmp_path, capsys):
     train(config, data_dir=tiny_mnist, artifacts_dir=tmp_path, progress=False, resume=False)
     out = capsys.readouterr().out
     assert "resume=False" in out and "nothing deleted" in out
-    kept = [p for p in first.run_dir.parent.iterdir() if "-replaced-" in p.name]
+    kept = [p for p in first.run_dir.parent.iterdir() if ".replaced-" in p.name]
     assert len(kept) == 1 and (kept[0] / "metrics.json").exists() and (first.run_dir / "metrics.json").exists()
 
 

@@ -1,0 +1,288 @@
+"""When learners push it: divergence, damaged checkpoints, two runs at once, interrupts, bad paths, file modes,
+and runs that would compute differently (bf16 or float32) never resuming into each other."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+import torch
+from conftest import REPO, make_mnist
+
+from helpers import checkpoints, environment
+from helpers.data import DataError, Mnist, Split
+from helpers.models import Recipe, build_model
+from helpers.training import ParameterError, RunConfig, Trainer, TrainingDiverged, latest_run, train
+
+
+def helpers_cli(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "helpers", *args], capture_output=True, text=True, cwd=REPO,
+                          timeout=timeout)
+
+
+# -- divergence -------------------------------------------------------------------------------------
+
+
+def test_a_diverging_run_stops_with_the_step_the_value_and_the_fix(tiny_mnist, tmp_path):
+    config = RunConfig(model="mlp", lr=10_000.0, epochs=2, eval_every=5)
+    with pytest.raises(TrainingDiverged) as caught:
+        train(config, data_dir=tiny_mnist, artifacts_dir=tmp_path, progress=False)
+    message = str(caught.value)
+    assert "training diverged" in message and "at step" in message and "lr 10000.0" in message
+    assert "use a smaller lr" in message and "recipe's own lr is 0.1" in message
+    assert not list(tmp_path.rglob("metrics.json")), "a diverged run must not be reported as finished"
+    good = train(RunConfig(model="mlp", epochs=2, eval_every=5), data_dir=tiny_mnist, artifacts_dir=tmp_path,
+                 progress=False)
+    assert good.metrics["val_error"] < 20.0
+    json.loads((tmp_path / "mlp" / "metrics.json").read_text(), parse_constant=pytest.fail)  # strict JSON
+
+
+def test_divergence_on_the_command_line_is_one_line(tmp_path):
+    data_dir = make_mnist(tmp_path / "data", n_train=640, n_test=200)
+    run = helpers_cli("train", "--model", "mlp", "--lr", "10000", "--epochs", "1", "--no-progress",
+                      "--data-dir", str(data_dir), "--artifacts-dir", str(tmp_path / "a"))
+    assert run.returncode == 2, run.stderr
+    assert run.stderr.startswith("error: training diverged") and "Traceback" not in run.stderr
+    assert len(run.stderr.strip().splitlines()) == 1
+
+
+def test_json_is_strict(tmp_path):
+    with pytest.raises(ValueError, match="Out of range float values are not JSON compliant"):
+        checkpoints.save_json({"val_loss": float("nan")}, tmp_path / "m.json")
+    assert not list(tmp_path.iterdir())
+
+
+# -- damaged checkpoints ----------------------------------------------------------------------------
+
+
+def _truncated(path):
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+
+
+def _garbage(path):
+    path.write_bytes(os.urandom(3000))
+
+
+def _foreign_format(path):
+    torch.save({"step": 3, "weights": torch.zeros(3)}, path)
+
+
+@pytest.mark.parametrize("damage", [_truncated, _garbage, _foreign_format])
+def test_a_damaged_checkpoint_is_kept_aside_and_the_run_starts_afresh(tiny_mnist, tmp_path, capsys, damage):
+    config = RunConfig(model="softmax", epochs=2, eval_every=10)
+    clean = train(config, data_dir=tiny_mnist, artifacts_dir=tmp_path / "clean", progress=False)
+    first = train(config, data_dir=tiny_mnist, artifacts_dir=tmp_path / "hurt", progress=False)
+    checkpoint = first.run_dir / "checkpoint.pt"
+    (first.run_dir / "metrics.json").unlink()  # as if the process had died before finishing
+    damage(checkpoint)
+    damaged_bytes = checkpoint.read_bytes()
+    capsys.readouterr()
+    again = train(config, data_dir=tiny_mnist, artifacts_dir=tmp_path / "hurt", progress=False)
+    out = capsys.readouterr().out
+    (kept,) = first.run_dir.glob("checkpoint.set-aside-*.pt")
+    assert f"{checkpoint} " in out and kept.name in out and "starts afresh" in out
+    assert kept.read_bytes() == damaged_bytes  # kept as it was, never deleted
+    assert again.metrics["val_error"] == clean.metrics["val_error"]
+    assert again.metrics["history"]["val"]["error"] == clean.metrics["history"]["val"]["error"]
+
+
+# -- two runs at once, interrupts -------------------------------------------------------------------
+
+
+def _start_training(tmp_path, artifacts, epochs=40):
+    data_dir = tmp_path / "data"
+    if not data_dir.exists():
+        make_mnist(data_dir, n_train=20_000, n_test=500)
+    args = ["train", "--model", "softmax", "--epochs", str(epochs), "--eval-every", "250", "--no-progress",
+            "--data-dir", str(data_dir), "--artifacts-dir", str(artifacts)]
+    process = subprocess.Popen([sys.executable, "-m", "helpers", *args], cwd=REPO, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not list(artifacts.glob("softmax/runs/*/checkpoint.pt")):
+        assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline, "no checkpoint after 120 s"
+        time.sleep(0.01)
+    return process, args
+
+
+def test_a_second_run_of_the_same_configuration_refuses_while_the_first_trains(tmp_path):
+    artifacts = tmp_path / "artifacts"
+    first, args = _start_training(tmp_path, artifacts)
+    second = helpers_cli(*args)
+    still_training = first.poll() is None
+    out, err = first.communicate(timeout=300)
+    assert still_training, "the first run ended before the second one started: make it longer"
+    assert second.returncode == 2 and "Traceback" not in second.stderr
+    assert "another process is training this run right now" in second.stderr
+    assert "wait until it finishes" in second.stderr
+    assert first.returncode == 0, err
+    metrics = json.loads((artifacts / "softmax" / "metrics.json").read_text())
+    assert metrics["steps"] == 40 * 625
+    rerun = helpers_cli(*args)
+    assert rerun.returncode == 0 and "Loaded the finished run" in rerun.stdout
+    assert json.loads(rerun.stdout[rerun.stdout.index("{"):])["val_error"] == metrics["val_error"]
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_an_interrupt_keeps_the_last_checkpoint_and_says_how_to_resume(tmp_path, sig):
+    artifacts = tmp_path / "artifacts"
+    process, args = _start_training(tmp_path, artifacts)
+    process.send_signal(sig)
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 130, err
+    assert "Interrupted at step" in out and "Run the same cell or command again to resume" in out
+    assert "Traceback" not in err
+    (checkpoint,) = artifacts.glob("softmax/runs/*/checkpoint.pt")
+    epoch = checkpoints.load_checkpoint(checkpoint)["trainer"]["epoch"]
+    assert 1 <= epoch < 40 and f"the checkpoint of epoch {epoch} is kept in {checkpoint}" in out
+    assert not list(checkpoint.parent.glob(".*.tmp"))
+    resumed = helpers_cli(*args)
+    assert resumed.returncode == 0, resumed.stderr
+    assert f"Resuming from {checkpoint} (epoch {epoch}/40" in resumed.stdout
+
+
+# -- paths and files --------------------------------------------------------------------------------
+
+
+def test_paths_that_cannot_work_fail_before_any_training(tiny_mnist, tmp_path):
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("mine")
+    with pytest.raises(ParameterError, match=r"artifacts_dir='.*notes.txt' is a file, not a folder"):
+        train(RunConfig(model="softmax"), data_dir=tiny_mnist, artifacts_dir=a_file)
+    with pytest.raises(ParameterError, match=r"artifacts_dir='.*notes.txt/sub' cannot be written"):
+        train(RunConfig(model="softmax"), data_dir=tiny_mnist, artifacts_dir=a_file / "sub")
+    with pytest.raises(DataError, match=r"notes.txt is a file, not a folder. Fix: point data_dir at"):
+        train(RunConfig(model="softmax"), data_dir=a_file, artifacts_dir=tmp_path / "a")
+    assert a_file.read_text() == "mine" and not (tmp_path / "a" / "softmax").exists()
+
+
+def test_data_dir_that_is_a_file_on_the_command_line(tmp_path):
+    a_file = tmp_path / "data.zip"
+    a_file.write_bytes(b"PK")
+    run = helpers_cli("train", "--data-dir", str(a_file), "--artifacts-dir", str(tmp_path / "a"))
+    assert run.returncode == 2 and "is a file, not a folder" in run.stderr and "Traceback" not in run.stderr
+
+
+def test_written_files_get_the_usual_permissions(tiny_mnist, tmp_path):
+    old = os.umask(0o022)
+    try:
+        result = train(RunConfig(model="softmax", epochs=1), data_dir=tiny_mnist, artifacts_dir=tmp_path,
+                       progress=False)
+    finally:
+        os.umask(old)
+    for path in (result.run_dir / "checkpoint.pt", result.run_dir / "config.json", result.run_dir / "metrics.json",
+                 tmp_path / "softmax" / "metrics.json"):
+        assert path.stat().st_mode & 0o777 == 0o644, path
+
+
+def test_data_loaded_for_another_split_is_refused(tiny_mnist, tmp_path):
+    from helpers.data import load_mnist
+
+    data = load_mnist(tiny_mnist, smoke=True)
+    with pytest.raises(ParameterError, match="smoke=True, holdout=0 but the config says smoke=False"):
+        train(RunConfig(model="softmax"), data=data, artifacts_dir=tmp_path)
+
+
+# -- the latest run, as it was trained --------------------------------------------------------------
+
+
+def test_latest_run_is_the_last_finished_one_with_the_metadata_of_the_machine_that_trained_it(tiny_mnist, tmp_path):
+    assert latest_run(tmp_path, "softmax", data_dir=tiny_mnist) is None
+    train(RunConfig(model="softmax", epochs=1), data_dir=tiny_mnist, artifacts_dir=tmp_path, progress=False)
+    chosen = train(RunConfig(model="softmax", epochs=2, lr=0.05, eval_every=7), data_dir=tiny_mnist,
+                   artifacts_dir=tmp_path, progress=False)
+    run_metrics = chosen.run_dir / "metrics.json"
+    trained_on = json.loads(run_metrics.read_text())
+    trained_on["device_name"], trained_on["torch_version"] = "Another GPU", "2.99"  # as if trained elsewhere
+    checkpoints.save_json(trained_on, run_metrics)
+    before = run_metrics.stat().st_mtime_ns
+
+    latest = latest_run(tmp_path, "softmax", data_dir=tiny_mnist)
+    assert latest.run_dir == chosen.run_dir and latest.metrics == trained_on
+    assert (latest.metrics["epochs"], latest.metrics["lr"], latest.metrics["eval_every"]) == (2, 0.05, 7)
+    assert run_metrics.stat().st_mtime_ns == before  # loading never rewrites the run's own metrics
+    weights = dict(latest.model.state_dict())
+    for name, tensor in chosen.model.state_dict().items():
+        assert torch.equal(weights[name], tensor)
+
+
+# -- precision --------------------------------------------------------------------------------------
+
+
+def test_bf16_only_where_the_cpu_does_it_natively(monkeypatch):
+    cpu = torch.device("cpu")
+    monkeypatch.setattr(torch.backends.cpu, "get_cpu_capability", lambda: "AVX2")
+    assert not environment.native_bf16(cpu)
+    monkeypatch.setattr(torch.backends.cpu, "get_cpu_capability", lambda: "AVX512")
+    monkeypatch.setattr(environment, "_cpu_flags", lambda: {"avx512f", "avx512_bf16"})
+    assert environment.native_bf16(cpu)
+    monkeypatch.setenv("ONEDNN_MAX_CPU_ISA", "AVX2")
+    assert not environment.native_bf16(cpu)
+    monkeypatch.delenv("ONEDNN_MAX_CPU_ISA")
+    monkeypatch.setattr(environment, "_cpu_flags", lambda: {"avx512f"})
+    assert not environment.native_bf16(cpu)
+
+
+def test_a_capped_instruction_set_trains_the_cnn_in_float32():
+    code = ("import torch; from helpers.environment import native_bf16; from helpers.training import Trainer;"
+            "from helpers.models import build_model, default_recipe; from helpers.data import Mnist, Split;"
+            "s = Split(torch.rand(8, 784), torch.arange(8) % 10);"
+            "print(native_bf16(torch.device('cpu')), Trainer(build_model('cnn'), Mnist(s, s, ''),"
+            " default_recipe('cnn')).precision)")
+    capped = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=120,
+                            env={**os.environ, "ATEN_CPU_CAPABILITY": "avx2"})
+    assert capped.stdout.split() == ["False", "fp32"], capped.stderr
+
+
+def test_a_checkpoint_trained_in_another_precision_is_not_resumed(tiny_mnist, tmp_path, capsys, monkeypatch):
+    config = RunConfig(model="cnn", epochs=2, batch_size=64, eval_every=50)
+    import helpers.training as training
+
+    monkeypatch.setattr(training, "native_bf16", lambda device: True)
+    first = Trainer(build_model("cnn"), training.load_mnist(tiny_mnist), config.recipe)
+    assert first.precision == "bf16"
+    first.fit_epoch()
+    from helpers.data import fingerprint
+    from helpers.runs import RunFolder
+
+    RunFolder(tmp_path, config, fingerprint(first.data)).save_state(first.state_dict())
+    monkeypatch.setattr(training, "native_bf16", lambda device: False)
+    capsys.readouterr()
+    result = train(config, data_dir=tiny_mnist, artifacts_dir=tmp_path, progress=False)
+    out = capsys.readouterr().out
+    assert "was trained in bf16, and this device trains in fp32" in out and "Resuming" not in out
+    assert result.metrics["precision"] == "fp32" and result.metrics["steps"] == 2 * 10
+
+
+# -- the progress bar moves inside an epoch ---------------------------------------------------------
+
+
+def test_the_progress_bar_moves_every_step_without_reading_the_device():
+    class Counter:
+        n = 0
+
+        def update(self, k=1):
+            self.n += k
+
+    g = torch.Generator().manual_seed(0)
+    split = Split(torch.rand(200, 784, generator=g), torch.randint(0, 10, (200,), generator=g))
+    trainer = Trainer(build_model("softmax"), Mnist(split, split, ""), Recipe(epochs=1, batch_size=32, lr=0.1))
+    trainer.progress = Counter()
+    trainer.fit_epoch()
+    assert trainer.progress.n == trainer.step == 7
+
+
+def test_two_damaged_checkpoints_in_the_same_second_are_both_kept(tiny_mnist, tmp_path):
+    config = RunConfig(model="softmax", epochs=1)
+    first = train(config, data_dir=tiny_mnist, artifacts_dir=tmp_path, progress=False)
+    for content in (b"first damaged file", b"second damaged file"):
+        (first.run_dir / "metrics.json").unlink()
+        (first.run_dir / "checkpoint.pt").write_bytes(content)
+        train(config, data_dir=tiny_mnist, artifacts_dir=tmp_path, progress=False)
+    kept = sorted(p.read_bytes() for p in first.run_dir.glob("checkpoint.set-aside-*.pt"))
+    assert kept == [b"first damaged file", b"second damaged file"]
