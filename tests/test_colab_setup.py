@@ -1,196 +1,130 @@
-"""The setup cell of every notebook, run as Colab runs it and as a local checkout runs it.
+"""The setup cell (from tools/notebooks.py, which every notebook carries), run as Colab runs it and as a checkout does.
 
-In Colab it must install only this series' `helpers` package from the configured GitHub repository,
-with --no-deps, so that Colab's own torch, torchvision, numpy and matplotlib stay exactly as they are.
-Locally it must install nothing and make `import helpers` find the checkout.
+In Colab it installs only this series' `helpers` package, with --no-deps (Colab's torch, torchvision, numpy and
+matplotlib stay as they are), never waits on a git password prompt, stops at once with what to check when the
+install failed (`%pip` never raises there), and asks for a restart when an older `helpers` is already loaded.
+Locally it installs nothing and makes `import helpers` find the checkout.
 """
 
 from __future__ import annotations
 
 import importlib
 import importlib.util
-import re
+import os
 import shlex
 import sys
 import types
 from pathlib import Path
 
-import nbformat
 import pytest
-import tomllib
 from IPython.core.inputtransformer2 import TransformerManager
-from nbformat import v4
 
 ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOKS = ROOT / "notebooks"
-SYNTHETIC = "synthetic"
-COLAB_PACKAGES = {"torch", "torchvision", "numpy", "matplotlib"}
-FORBIDDEN_OPTIONS = {"--upgrade", "-U", "--force-reinstall", "--ignore-installed", "-I", "--upgrade-strategy"}
-
-# The setup cell exactly as the series documents it.
-DOCUMENTED_SETUP = """\
-# Setup: in Colab, install this series' small `helpers` package from GitHub; Colab's own torch,
-# torchvision, numpy and matplotlib are left exactly as they are (--no-deps). Locally, use the checkout.
-import sys
-from pathlib import Path
-
-if "google.colab" in sys.modules:
-    %pip install --quiet --no-deps "mnist-series @ git+https://github.com/{repository}@{branch}"
-else:  # a local checkout: import `helpers` from it (a pip-installed copy works as well)
-    checkout = next((p for p in [Path.cwd(), *Path.cwd().parents] if (p / "helpers").is_dir()), None)
-    if checkout:
-        sys.path.insert(0, str(checkout))"""
+_spec = importlib.util.spec_from_file_location("notebook_tool", ROOT / "tools" / "notebooks.py")
+tool = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(tool)
+REPOSITORY, BRANCH = tool.slug()
+URL = f"https://github.com/{REPOSITORY}"
 
 
-def configured() -> tuple[str, str]:
-    with (ROOT / "pyproject.toml").open("rb") as stream:
-        section = tomllib.load(stream)["tool"]["mnist-series"]
-    return section["repository"], section["branch"]
+class FakeShell:
+    """Stands in for IPython's shell. Its `%pip` records the call and, when `site` is given, "installs" a
+    `helpers` package there (as pip writes into site-packages); without `site` the install silently fails."""
 
+    def __init__(self, site: Path | None) -> None:
+        self.site, self.calls, self.git_prompt = site, [], None
 
-def repo_notebooks() -> list[Path]:
-    return sorted(NOTEBOOKS.glob("*.ipynb"))
+    def run_line_magic(self, name: str, line: str, *args, **kwargs) -> None:
+        self.calls.append((name, line))
+        self.git_prompt = os.environ.get("GIT_TERMINAL_PROMPT")
+        if self.site:
+            (self.site / "helpers").mkdir(exist_ok=True)
+            (self.site / "helpers" / "__init__.py").write_text("INSTALLED = True\n")
 
-
-def setup_cells(path: Path) -> list:
-    nb = nbformat.read(path, as_version=4)
-    return [cell for cell in nb.cells if "setup" in cell.get("metadata", {}).get("tags", [])]
-
-
-def setup_source(case: str, tmp_path: Path) -> str:
-    """The source of the cell tagged `setup`: from a repo notebook, or from a synthetic one written to disk."""
-    if case == SYNTHETIC:
-        repository, branch = configured()
-        nb = v4.new_notebook(
-            cells=[
-                v4.new_markdown_cell("# Synthetic"),
-                v4.new_code_cell(
-                    DOCUMENTED_SETUP.format(repository=repository, branch=branch), metadata={"tags": ["setup"]}
-                ),
-                v4.new_code_cell("EPOCHS = 1", metadata={"tags": ["parameters"]}),
-            ]
-        )
-        path = tmp_path / "00_synthetic.ipynb"
-        nbformat.write(nb, path)
-    else:
-        path = NOTEBOOKS / case
-    cells = setup_cells(path)
-    assert len(cells) == 1, f"{path.name}: expected exactly one cell tagged `setup`, found {len(cells)}"
-    assert cells[0].cell_type == "code", f"{path.name}: the `setup` cell is a {cells[0].cell_type} cell"
-    return cells[0].source
-
-
-CASES = [SYNTHETIC, *(path.name for path in repo_notebooks())]
-
-
-class RecordingShell:
-    """Stands in for IPython's shell: records every call the transformed cell makes, runs nothing."""
-
-    def __init__(self) -> None:
-        self.calls: list[tuple] = []
-
-    def run_line_magic(self, name, line, *args, **kwargs):
-        self.calls.append(("run_line_magic", name, line))
-
-    def run_cell_magic(self, name, line, cell):
-        self.calls.append(("run_cell_magic", name, line, cell))
-
-    def system(self, command):
-        self.calls.append(("system", command))
-
-    def getoutput(self, command, *args, **kwargs):
-        self.calls.append(("getoutput", command))
-        return []
-
-    def __getattr__(self, name):  # anything else the cell might reach for is recorded too
+    def __getattr__(self, name: str):  # anything else the cell might reach for is recorded too
         return lambda *args, **kwargs: self.calls.append((name, *args))
 
 
-def run_setup_cell(source: str, shell: RecordingShell) -> None:
-    code = TransformerManager().transform_cell(source)
+def run_setup_cell(shell: FakeShell) -> None:
+    code = TransformerManager().transform_cell(tool.setup_source(REPOSITORY, BRANCH))
     exec(compile(code, "<setup cell>", "exec"), {"__name__": "__main__", "get_ipython": lambda: shell})
 
 
-@pytest.mark.parametrize("case", CASES)
-def test_colab_branch_installs_only_the_helpers(case: str, tmp_path: Path, monkeypatch):
-    source = setup_source(case, tmp_path)
-    repository, branch = configured()
+@pytest.fixture
+def no_helpers_loaded():
+    """No `helpers` module imported during the test; the ones imported before are back after it."""
+    def take() -> dict:
+        return {name: sys.modules.pop(name) for name in list(sys.modules) if name.split(".")[0] == "helpers"}
+
+    saved = take()
+    yield
+    take()
+    sys.modules.update(saved)
+
+
+@pytest.fixture
+def colab(tmp_path: Path, monkeypatch, no_helpers_loaded) -> Path:
+    """A Colab-like interpreter in which `helpers` cannot be imported until something installs it into the
+    returned site folder."""
     monkeypatch.setitem(sys.modules, "google.colab", types.ModuleType("google.colab"))
-    path_before = list(sys.path)
-    monkeypatch.setattr(sys, "path", list(sys.path))
+    site = tmp_path / "site-packages"
+    site.mkdir()
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, "path", [str(site), *(p for p in sys.path if not (Path(p or ".") / "helpers").exists())])
+    monkeypatch.setattr(sys, "meta_path", [f for f in sys.meta_path if "editable" not in getattr(f, "__module__", "")])
+    monkeypatch.setenv("GIT_TERMINAL_PROMPT", "1")
+    importlib.invalidate_caches()
+    assert importlib.util.find_spec("helpers") is None
+    return site
 
-    shell = RecordingShell()
-    run_setup_cell(source, shell)
 
-    assert len(shell.calls) == 1, f"expected exactly one pip call, got {shell.calls}"
-    kind, magic, arguments = shell.calls[0][0], shell.calls[0][1], shell.calls[0][2:]
-    assert (kind, magic) == ("run_line_magic", "pip"), shell.calls
-    (line,) = arguments
-    assert line == f'install --quiet --no-deps "mnist-series @ git+https://github.com/{repository}@{branch}"'
+def test_colab_installs_only_the_helpers_without_a_prompt(colab: Path):
+    shell = FakeShell(colab)
+    run_setup_cell(shell)
 
+    ((magic, line),) = shell.calls
+    assert magic == "pip"
+    assert line == f'install --quiet --no-deps --force-reinstall "mnist-series @ git+{URL}@{BRANCH}"'
     tokens = shlex.split(line)
-    assert tokens[0] == "install"
-    options = [token for token in tokens[1:] if token.startswith("-")]
-    requirements = [token for token in tokens[1:] if not token.startswith("-")]
-    assert "--no-deps" in options
-    assert not FORBIDDEN_OPTIONS & set(options), options
-    names = [re.split(r"[\s@<>=!~\[;]", requirement, maxsplit=1)[0].lower() for requirement in requirements]
-    assert names == ["mnist-series"], names
-    assert not COLAB_PACKAGES & set(names)
-    assert requirements[0].endswith(f"git+https://github.com/{repository}@{branch}")
-    assert sys.path == path_before, "in Colab the setup cell must not touch sys.path"
+    assert tokens[0] == "install" and "--no-deps" in tokens  # --force-reinstall thus reinstalls only mnist-series
+    assert [t for t in tokens[1:] if not t.startswith("-")] == [f"mnist-series @ git+{URL}@{BRANCH}"]
+    assert not {"-U", "--upgrade", "-I", "--ignore-installed", "--upgrade-strategy"} & set(tokens)
+    assert shell.git_prompt == "0", "git could wait for a username and stall Run all"
+    assert importlib.import_module("helpers").INSTALLED
+    assert sys.path[0] == str(colab), "in Colab the setup cell must not touch sys.path"
 
 
-@pytest.mark.parametrize("case", CASES)
-def test_local_branch_imports_helpers_from_the_checkout(case: str, tmp_path: Path, monkeypatch):
-    source = setup_source(case, tmp_path)
+def test_colab_failed_install_stops_with_what_to_check(colab: Path):
+    shell = FakeShell(site=None)
+    with pytest.raises(RuntimeError, match="Could not install `helpers`") as error:
+        run_setup_cell(shell)
+    assert len(shell.calls) == 1
+    assert f"{URL} (branch {BRANCH})" in str(error.value)
+    assert "opens in a browser" in str(error.value) and "online" in str(error.value)
+
+
+def test_colab_rerun_after_helpers_was_imported_asks_for_a_restart(colab: Path):
+    shell = FakeShell(colab)
+    run_setup_cell(shell)
+    importlib.import_module("helpers")  # the notebook's later cells import it
+    with pytest.raises(RuntimeError, match=r"Runtime > Restart session, then run the notebook again"):
+        run_setup_cell(shell)  # the learner runs the setup cell again, e.g. to get an update
+    assert len(shell.calls) == 2  # the new version is installed, for after the restart
+
+
+def test_local_checkout_installs_nothing_and_imports_helpers_from_it(monkeypatch, no_helpers_loaded):
     monkeypatch.delitem(sys.modules, "google.colab", raising=False)
-    monkeypatch.chdir(NOTEBOOKS)
+    monkeypatch.chdir(ROOT / "notebooks")
     root = ROOT.resolve()
-    # Take the checkout off the path (pytest or `python -m` may have put it there), so that only
-    # the setup cell can make `helpers` importable from it; monkeypatch restores the original path.
-    monkeypatch.setattr(sys, "path", [entry for entry in sys.path if Path(entry or ".").resolve() != root])
-    saved = {name: module for name, module in sys.modules.items() if name == "helpers" or name.startswith("helpers.")}
-    for name in saved:
-        del sys.modules[name]
-    try:
-        shell = RecordingShell()
-        run_setup_cell(source, shell)
-        assert shell.calls == [], f"outside Colab the setup cell must install nothing, it called {shell.calls}"
-        assert Path(sys.path[0]).resolve() == root, f"sys.path[0] is {sys.path[0]!r}, not the checkout"
+    # Take the checkout off the path (pytest or `python -m` may have put it there), so that only the setup cell
+    # can make `helpers` importable from it; monkeypatch restores the path.
+    monkeypatch.setattr(sys, "path", [p for p in sys.path if Path(p or ".").resolve() != root])
 
-        importlib.invalidate_caches()
-        helpers = importlib.import_module("helpers")
-        locations = [Path(location).resolve() for location in helpers.__path__]
-        assert locations and locations[0] == root / "helpers", locations
-        if getattr(helpers, "__file__", None):
-            assert Path(helpers.__file__).resolve().parent == root / "helpers"
-    finally:
-        for name in [name for name in sys.modules if name == "helpers" or name.startswith("helpers.")]:
-            del sys.modules[name]
-        sys.modules.update(saved)
+    shell = FakeShell(site=None)
+    run_setup_cell(shell)
+    assert shell.calls == [], "outside Colab the setup cell must install nothing"
+    assert Path(sys.path[0]).resolve() == root
 
-
-def test_repo_has_five_notebooks_with_the_documented_setup_cell():
-    repository, branch = configured()
-    documented = DOCUMENTED_SETUP.format(repository=repository, branch=branch)
-    notebooks = repo_notebooks()
-    with_setup = [path.name for path in notebooks if len(setup_cells(path)) == 1]
-    assert len(with_setup) >= 5, f"expected >= 5 notebooks with one `setup` cell, found {with_setup}"
-    assert with_setup == [path.name for path in notebooks], "every notebook needs exactly one `setup` cell"
-    differing = [path.name for path in notebooks if setup_cells(path)[0].source != documented]
-    assert not differing, f"setup cell differs from the documented one in {differing}"
-
-
-def test_tool_template_is_the_documented_setup_cell():
-    spec = importlib.util.spec_from_file_location(
-        "mnist_series_tools_notebooks_template", ROOT / "tools" / "notebooks.py"
-    )
-    tool = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = tool
-    try:
-        spec.loader.exec_module(tool)
-        config = tool.Config(repository="owner/repo", branch="feature-x")
-        assert tool.setup_cell_source(config) == DOCUMENTED_SETUP.format(repository="owner/repo", branch="feature-x")
-    finally:
-        del sys.modules[spec.name]
+    importlib.invalidate_caches()
+    helpers = importlib.import_module("helpers")
+    assert Path(helpers.__file__).resolve() == root / "helpers" / "__init__.py"
