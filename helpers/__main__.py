@@ -38,6 +38,8 @@ def main(argv: list[str] | None = None) -> int:
     train.add_argument("--target-error", type=float, help="stop at the first validation with an error (%%) at or "
                        "below this")
     train.add_argument("--device", default="auto", help="auto (a GPU when there is one, default), cpu, cuda or cuda:N")
+    train.add_argument("--threads", type=int, help="CPU threads to train with (default: the model's own choice; "
+                       "OMP_NUM_THREADS in the environment wins)")
     train.add_argument("--no-resume", dest="resume", action="store_false", help="start afresh: an earlier run of "
                        "the same configuration is moved aside, never deleted")
     train.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bar")
@@ -75,7 +77,7 @@ def _dispatch(args: argparse.Namespace) -> int:
                        eval_every=args.eval_every, seed=args.seed, smoke=args.smoke, holdout=args.holdout,
                        target_error=args.target_error)
     result = train_run(config, data_dir=args.data_dir, artifacts_dir=args.artifacts_dir, device=args.device,
-                       resume=args.resume, progress=args.progress)
+                       resume=args.resume, progress=args.progress, threads=args.threads)
     summary = {k: v for k, v in result.metrics.items() if k != "history"}
     print(json.dumps(summary, indent=1))
     return 0

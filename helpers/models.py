@@ -84,6 +84,10 @@ class ModelSpec:
     build: Callable[[], nn.Module]
     recipe: Recipe
     summary: str
+    # Intra-op threads to train with on a CPU (None: PyTorch's default, every core). A tiny model's steps are
+    # dozens of tiny operations; spread over several threads they wait for each other, and far worse when
+    # another program holds a core. benchmarks/bench_threads.py measures the choice.
+    cpu_threads: int | None = None
 
 
 MODELS: dict[str, ModelSpec] = {
@@ -91,16 +95,19 @@ MODELS: dict[str, ModelSpec] = {
         seed_linear,
         Recipe(epochs=25, batch_size=32, lr=0.08),
         "the seed post: Linear(784, 10) + ReLU, plain SGD",
+        cpu_threads=1,
     ),
     "seed_linear_fast": ModelSpec(
         seed_linear,
         Recipe(epochs=12, batch_size=64, lr=0.16),
         "the seed post's model with twice its batch size and learning rate",
+        cpu_threads=1,
     ),
     "softmax": ModelSpec(
         softmax,
         Recipe(epochs=25, batch_size=32, lr=0.08),
         "softmax regression: Linear(784, 10), the textbook linear classifier",
+        cpu_threads=1,
     ),
     "mlp": ModelSpec(
         mlp,

@@ -34,9 +34,9 @@ from . import checkpoints
 from .batches import Batches
 from .config import ParameterError, RunConfig, check_flag
 from .data import Mnist, fingerprint, load_mnist
-from .environment import device_name, native_bf16, pick_device
+from .environment import cpu_threads, device_name, native_bf16, pick_device
 from .evaluation import evaluate
-from .models import Recipe, build_model, count_parameters, default_recipe
+from .models import MODELS, Recipe, build_model, count_parameters, default_recipe
 from .runs import RunBusyError, RunFolder, check_artifacts_dir
 
 __all__ = ["ParameterError", "RunBusyError", "RunConfig", "Trainer", "TrainingDiverged", "build_optimizer", "train",
@@ -91,8 +91,9 @@ class Trainer:
     Checkpoints come from ``state_dict`` and go back in with ``load_state_dict``."""
 
     def __init__(self, model: nn.Module, data: Mnist, recipe: Recipe, *, seed: int = 0, eval_every: int = 500,
-                 target_error: float | None = None):
+                 target_error: float | None = None, threads: int | None = None):
         self.device = data.device
+        self.threads = threads if self.device.type == "cpu" else None  # intra-op threads while training
         self.model, self.data, self.recipe = model.to(self.device), data, recipe
         self.eval_every, self.target_error = eval_every, target_error
         self.generator = torch.Generator().manual_seed(seed)  # CPU: the same shuffles on every device
@@ -125,6 +126,11 @@ class Trainer:
                 after_epoch(self)
 
     def fit_epoch(self) -> None:
+        """One epoch, with the trainer's CPU threads (the caller's setting comes back afterwards)."""
+        with cpu_threads(self.threads):
+            self._epoch()
+
+    def _epoch(self) -> None:
         """One epoch of the post's loop: forward, loss, backward, (validate), update."""
         start, first = time.perf_counter(), self.step
         losses, scores = [], []  # kept on the device: no host sync per step
@@ -298,14 +304,19 @@ def train(
     resume: bool = True,
     progress: bool = True,
     data: Mnist | None = None,
+    threads: int | None = None,
 ) -> RunResult:
     """Train (or resume, or just load) the run that ``config`` describes; return the model and metrics.
 
     A finished run is loaded, not retrained, unless ``resume=False`` (which moves the earlier run aside).
-    See ``helpers.runs`` for the files.
+    See ``helpers.runs`` for the files. ``threads``: CPU threads to train with (None: the model's own choice,
+    ``MODELS[name].cpu_threads``; ``OMP_NUM_THREADS`` or ``MKL_NUM_THREADS`` in the environment win over both).
     """
     check_flag("resume", resume)
     check_flag("progress", progress)
+    if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int) or threads < 1):
+        raise ParameterError(f"threads={threads!r} is not accepted: threads must be a whole number >= 1 (or None "
+                             "for the model's own choice)")
     device = pick_device(device)
     artifacts_dir = check_artifacts_dir(artifacts_dir)
     if data is None:
@@ -316,7 +327,7 @@ def train(
     data = data.to(device)
     model = build_model(config.model, config.seed)
     trainer = Trainer(model, data, config.recipe, seed=config.seed, eval_every=config.eval_every,
-                      target_error=config.target_error)
+                      target_error=config.target_error, threads=threads or MODELS[config.model].cpu_threads)
     run = RunFolder(artifacts_dir, config, fingerprint(data))
     with run.claimed(), _sigterm_as_interrupt():
         if not resume and any(run.path.iterdir()):
