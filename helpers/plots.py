@@ -21,8 +21,9 @@ def save(fig: Figure, path: str | os.PathLike, dpi: int = 110) -> None:
 
 
 def digit_grid(images: torch.Tensor, labels=None, predictions=None, columns: int = 10, title: str | None = None,
-               cell: float = 1.0) -> Figure:
-    """Digits in a grid; each titled with its label, or 'label -> prediction' when predictions are given."""
+               cell: float = 1.0, titles: list[str] | None = None) -> Figure:
+    """Digits in a grid; each titled with its label, 'label -> prediction' when predictions are given, or
+    its entry of ``titles``."""
     images = images.detach().float().cpu().reshape(-1, IMAGE_SIZE, IMAGE_SIZE).numpy()
     n = len(images)
     rows = max(1, -(-n // columns))
@@ -36,6 +37,8 @@ def digit_grid(images: torch.Tensor, labels=None, predictions=None, columns: int
             ax.set_title(f"{int(labels[k])} \u2192 {int(predictions[k])}", fontsize=9, color="firebrick")
         elif labels is not None:
             ax.set_title(str(int(labels[k])), fontsize=9)
+        elif titles is not None:
+            ax.set_title(titles[k], fontsize=9)
     if title:
         fig.suptitle(title)
     fig.tight_layout()
@@ -132,5 +135,35 @@ def compare_curves(histories: dict[str, dict], title: str = "Validation error of
     ax.set(xlabel="epoch", ylabel="validation error (%)", yscale="log", title=title)
     ax.grid(alpha=0.3, which="both")
     ax.legend()
+    fig.tight_layout()
+    return fig
+
+
+def learning_rate(lrs: list[float], title: str = "Learning rate at each step") -> Figure:
+    """A learning-rate schedule: the rate each optimiser step used, against the step."""
+    fig, ax = plt.subplots(figsize=(7, 2.8))
+    ax.plot(range(len(lrs)), lrs)
+    ax.set(xlabel="step", ylabel="learning rate", title=title, ylim=(0, 1.05 * max(lrs)))
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+def feature_maps(image: torch.Tensor, maps: torch.Tensor, columns: int = 8, title: str | None = None) -> Figure:
+    """One input digit, then what each channel of a convolution stage made of it (``C x H x W``), one panel each."""
+    image = image.detach().float().cpu().reshape(IMAGE_SIZE, IMAGE_SIZE).numpy()
+    maps = maps.detach().float().cpu().numpy()
+    rows = max(1, -(-len(maps) // columns))
+    fig, axes = plt.subplots(rows, columns + 1, figsize=(1.3 * (columns + 1), 1.6 * rows), squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    axes[0, 0].imshow(image, cmap="gray_r")
+    axes[0, 0].set_title("input", fontsize=9)
+    for k, channel in enumerate(maps):
+        ax = axes[k // columns, 1 + k % columns]
+        ax.imshow(channel, cmap="magma")
+        ax.set_title(f"channel {k}", fontsize=8)
+    if title:
+        fig.suptitle(title)
     fig.tight_layout()
     return fig

@@ -29,6 +29,8 @@ def test_digit_grid_titles_show_label_and_prediction():
     fig = plots.digit_grid(images, torch.arange(12) % 10, (torch.arange(12) + 1) % 10, columns=5)
     titles = [ax.get_title() for ax in fig.axes if ax.get_title()]
     assert len(fig.axes) == 15 and len(titles) == 12 and titles[0] == "0 \u2192 1"
+    fig = plots.digit_grid(images[:3], titles=["a", "b", "c"], columns=4)
+    assert [ax.get_title() for ax in fig.axes] == ["a", "b", "c", ""]
 
 
 def test_confusion_matrix_counts_and_figure():
@@ -49,3 +51,22 @@ def test_other_figures():
     assert len(plots.weight_images(torch.randn(10, 784)).axes) == 10
     fig = plots.compare_curves({"a": (HISTORY, 2), "b": (HISTORY, 4)})
     assert [line.get_label() for line in fig.axes[0].get_lines()] == ["a", "b"]
+
+
+def test_learning_rate_draws_one_point_per_step():
+    lrs = [0.01, 0.05, 0.1, 0.05, 0.0]
+    fig = plots.learning_rate(lrs)
+    (line,) = fig.axes[0].get_lines()
+    assert list(line.get_xdata()) == [0, 1, 2, 3, 4] and list(line.get_ydata()) == lrs
+    assert fig.axes[0].get_ylim()[0] == 0
+
+
+def test_feature_maps_shows_the_input_then_one_panel_per_channel():
+    maps = torch.rand(16, 28, 28)
+    maps[3] = 0
+    fig = plots.feature_maps(torch.rand(784), maps)
+    titled = [ax for ax in fig.axes if ax.get_title()]
+    assert len(fig.axes) == 2 * 9 and [ax.get_title() for ax in titled[:2]] == ["input", "channel 0"]
+    assert len(titled) == 17
+    shown = titled[4].get_images()[0].get_array()
+    assert shown.shape == (28, 28) and (shown == 0).all()  # channel 3, where it belongs
