@@ -95,17 +95,36 @@ def ink_is_dark(x: torch.Tensor) -> bool:
     return border(x).median().item() > 0.5
 
 
+def paper(x: torch.Tensor) -> torch.Tensor:
+    """The background's brightness at every pixel: a plane ``a + b * row + c * column`` fitted (least squares)
+    to the border pixels, leaving out those that look like ink. A drawing's canvas is flat; a photo of paper
+    is often lit unevenly, brighter on one side."""
+    h, w = x.shape
+    ring = torch.ones(h, w, dtype=torch.bool)
+    ring[1:-1, 1:-1] = False
+    rows, cols = torch.meshgrid(torch.arange(h) / max(h, w), torch.arange(w) / max(h, w), indexing="ij")
+    design = torch.stack([torch.ones_like(rows), rows, cols], dim=-1)
+    values = x[ring]
+    keep = values <= values.median() + MIN_CONTRAST
+    coefficients = torch.linalg.lstsq(design[ring][keep], values[keep, None]).solution
+    return (design @ coefficients)[..., 0]
+
+
 def ink_on_black(x: torch.Tensor) -> torch.Tensor:
-    """White ink on a black background, from either polarity: invert dark-on-light images, then stretch
-    the background (the border's median) to 0 and the brightest ink to 1; faint pixels become 0."""
+    """White ink on a black background, from either polarity: invert dark-on-light images, subtract the
+    background (``paper``), stretch the brightest ink to 1. Pixels are ink where they and the mean of their
+    3x3 neighbourhood reach ``INK_LEVEL`` (so single noisy pixels, a photo's grain, do not count); the rest
+    become 0."""
     if ink_is_dark(x):
         x = 1.0 - x
-    background, peak = border(x).median(), x.max()
-    if peak - background < MIN_CONTRAST:
+    x = x - paper(x)
+    peak = x.max()
+    if peak < MIN_CONTRAST:
         raise DigitError("image has no ink: no pixel stands out from the background; draw a digit "
                          "(or check that the photo shows one) and try again")
-    x = ((x - background) / (peak - background)).clamp(0, 1)
-    return torch.where(x < INK_LEVEL, torch.zeros_like(x), x)
+    x = (x / peak).clamp(0, 1)
+    neighbourhood = F.avg_pool2d(x[None, None], 3, stride=1, padding=1, count_include_pad=False)[0, 0]
+    return torch.where((x >= INK_LEVEL) & (neighbourhood >= INK_LEVEL), x, torch.zeros_like(x))
 
 
 def crop_to_ink(x: torch.Tensor) -> torch.Tensor:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from .data import resolve_data_dir
 
-NOTEBOOKS = ("01_preprocessing", "02_model", "03_training", "04_plotting", "05_beyond")
+NOTEBOOKS = ("01_preprocessing", "02_model", "03_training", "04_plotting", "05_beyond", "06_your_digits")
 
 
 class SeriesError(RuntimeError):
@@ -26,7 +26,7 @@ def run_series(
     notebooks: tuple[str, ...] = NOTEBOOKS,
     extra_parameters: dict | None = None,
 ) -> list[Path]:
-    """Execute each notebook (01 -> 05) with papermill; the executed copies go to ``<artifacts_dir>/notebooks``.
+    """Execute each notebook (01 -> 06) with papermill; the executed copies go to ``<artifacts_dir>/notebooks``.
 
     Paths are made absolute first, because each notebook runs with ``notebooks/`` as its working folder.
     Stops at the first notebook that fails (papermill keeps its executed copy, error included).
