@@ -180,6 +180,7 @@ def ensure_mnist(data_dir: str | os.PathLike = DEFAULT_DATA_DIR, download: bool 
     """Make sure good raw files are in ``data_dir`` (downloading what is missing) and return the folder.
 
     Damaged files are reported before any download or training, never silently replaced.
+    Taught in notebook 01, section 1.
     """
     data_dir = resolve_data_dir(data_dir)
     for folder in (data_dir, *data_dir.parents):
@@ -240,7 +241,8 @@ class Mnist:
 
 
 def load_raw(data_dir: str | os.PathLike = DEFAULT_DATA_DIR, train: bool = True, download: bool = True):
-    """torchvision's MNIST data set (uint8 images ``N x 28 x 28`` in ``.data``, labels in ``.targets``)."""
+    """torchvision's MNIST data set (uint8 images ``N x 28 x 28`` in ``.data``, labels in ``.targets``).
+    Taught in notebook 01, sections 1 and 2."""
     from torchvision.datasets import MNIST
 
     root = ensure_mnist(data_dir, download=download)
@@ -248,7 +250,8 @@ def load_raw(data_dir: str | os.PathLike = DEFAULT_DATA_DIR, train: bool = True,
 
 
 def flatten_and_scale(images: torch.Tensor) -> torch.Tensor:
-    """``N x 28 x 28`` uint8 pixels -> ``N x 784`` float32 in [0, 1], exactly as the seed post does it."""
+    """``N x 28 x 28`` uint8 pixels -> ``N x 784`` float32 in [0, 1], exactly as the seed post does it.
+    Taught in notebook 01, section 5."""
     return images.reshape(len(images), NUM_FEATURES).float() / 255.0
 
 
@@ -267,6 +270,8 @@ def load_mnist(
     - ``holdout=N`` keeps the official test digits out of sight: the last N training digits become the
       validation set (for choosing recipes), the first 60,000 - N are trained on.
     - ``smoke=True`` keeps the first 4,096 training and 1,024 validation digits: the same work, tiny.
+
+    Taught in notebook 01, sections 5 and 6.
     """
     train_set = load_raw(data_dir, train=True, download=download)
     x, y = flatten_and_scale(train_set.data), train_set.targets
@@ -300,7 +305,7 @@ def shift_images(x: torch.Tensor, shifts: torch.Tensor, max_shift: int) -> torch
     """Translate each flat image by its own ``(dy, dx)`` in ``shifts`` (pixels move, empty space is 0).
 
     One gather for the whole batch: every output pixel reads the pixel ``(dy, dx)`` away in a copy of the
-    image padded by ``max_shift`` on every side.
+    image padded by ``max_shift`` on every side. Taught in notebook 05, section 3.
     """
     k, side = max_shift, IMAGE_SIZE + 2 * max_shift
     padded = torch.nn.functional.pad(x.view(-1, IMAGE_SIZE, IMAGE_SIZE), (k, k, k, k)).view(len(x), -1)

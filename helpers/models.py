@@ -40,17 +40,18 @@ class Recipe:
 
 
 def seed_linear() -> nn.Module:
-    """The seed post's model: one linear layer, then a ReLU on its ten outputs."""
+    """The seed post's model: one linear layer, then a ReLU on its ten outputs. Taught in notebook 02, section 1."""
     return nn.Sequential(nn.Linear(NUM_FEATURES, NUM_CLASSES), nn.ReLU())
 
 
 def softmax() -> nn.Module:
-    """Softmax regression: one linear layer whose outputs are the logits (the softmax is in the loss)."""
+    """Softmax regression: one linear layer whose outputs are the logits (the softmax is in the loss).
+    Taught in notebook 02, sections 1 and 4."""
     return nn.Sequential(nn.Linear(NUM_FEATURES, NUM_CLASSES))
 
 
 def mlp(hidden: tuple[int, ...] = (512, 256)) -> nn.Module:
-    """A multi-layer perceptron: linear layers with ReLUs between them."""
+    """A multi-layer perceptron: linear layers with ReLUs between them. Taught in notebook 05, section 2."""
     layers, width = [], NUM_FEATURES
     for size in hidden:
         layers += [nn.Linear(width, size), nn.ReLU()]
@@ -60,12 +61,14 @@ def mlp(hidden: tuple[int, ...] = (512, 256)) -> nn.Module:
 
 
 def _conv_pool(c_in: int, c_out: int) -> list[nn.Module]:
-    """A 3x3 convolution (no bias: batch norm adds one), batch norm, ReLU, then halve the resolution."""
+    """A 3x3 convolution (no bias: batch norm adds one), batch norm, ReLU, then halve the resolution.
+    Taught in notebook 05, section 2 (``conv_block`` there)."""
     return [nn.Conv2d(c_in, c_out, 3, padding=1, bias=False), nn.BatchNorm2d(c_out), nn.ReLU(), nn.MaxPool2d(2)]
 
 
 def cnn() -> nn.Module:
-    """A small modern CNN: three conv/batch-norm/pool stages (28 -> 14 -> 7 -> 3 pixels), then a hidden layer."""
+    """A small modern CNN: three conv/batch-norm/pool stages (28 -> 14 -> 7 -> 3 pixels), then a hidden layer.
+    Taught in notebook 05, section 2, with the tensor shape after each layer."""
     return nn.Sequential(
         nn.Unflatten(1, (1, IMAGE_SIZE, IMAGE_SIZE)),  # the flat row back to a 1 x 28 x 28 image
         *_conv_pool(1, 16),  # 16 x 14 x 14
@@ -125,7 +128,10 @@ MODELS: dict[str, ModelSpec] = {
 
 
 def build_model(name: str, seed: int = 0) -> nn.Module:
-    """A freshly initialised model; the same ``seed`` gives the same initial weights."""
+    """A freshly initialised model; the same ``seed`` gives the same initial weights.
+
+    Taught in notebook 02, section 1 (the seeded build, written out and checked against this function);
+    notebook 05, section 2 checks the MLP and the CNN the same way."""
     if name not in MODELS:
         raise ValueError(f"model={name!r} is unknown; choose one of {', '.join(MODELS)}")
     with torch.random.fork_rng(devices=[]):
@@ -142,4 +148,5 @@ def default_recipe(name: str) -> Recipe:
 
 
 def count_parameters(model: nn.Module) -> int:
+    """The number of trainable weights. Notebook 02, section 1 counts them by hand."""
     return sum(p.numel() for p in model.parameters() if p.requires_grad)

@@ -23,7 +23,7 @@ def save(fig: Figure, path: str | os.PathLike, dpi: int = 110) -> None:
 def digit_grid(images: torch.Tensor, labels=None, predictions=None, columns: int = 10, title: str | None = None,
                cell: float = 1.0, titles: list[str] | None = None) -> Figure:
     """Digits in a grid; each titled with its label, 'label -> prediction' when predictions are given, or
-    its entry of ``titles``."""
+    its entry of ``titles``. Shown in notebooks 01 (section 2), 04 (section 5) and 05 (sections 3 and 8)."""
     images = images.detach().float().cpu().reshape(-1, IMAGE_SIZE, IMAGE_SIZE).numpy()
     n = len(images)
     rows = max(1, -(-n // columns))
@@ -46,7 +46,7 @@ def digit_grid(images: torch.Tensor, labels=None, predictions=None, columns: int
 
 
 def class_balance(train_labels: torch.Tensor, val_labels: torch.Tensor) -> Figure:
-    """How many digits of each class the two splits hold."""
+    """How many digits of each class the two splits hold. Shown in notebook 01, section 3."""
     fig, ax = plt.subplots(figsize=(7, 3))
     width = 0.4
     digits = torch.arange(NUM_CLASSES)
@@ -60,7 +60,8 @@ def class_balance(train_labels: torch.Tensor, val_labels: torch.Tensor) -> Figur
 
 
 def pixel_histogram(images: torch.Tensor) -> Figure:
-    """Distribution of pixel intensities: most pixels are background (0), most ink is saturated (255)."""
+    """Distribution of pixel intensities: most pixels are background (0), most ink is saturated (255).
+    Shown in notebook 01, section 4."""
     fig, ax = plt.subplots(figsize=(7, 3))
     ax.hist(images.flatten().cpu().float().numpy(), bins=64, log=True, color="slategray")
     ax.set(xlabel="pixel value", ylabel="count (log scale)", title="Pixel intensities")
@@ -81,7 +82,8 @@ def _train_and_val(history: dict, key: str, ylabel: str, title: str) -> Figure:
 
 
 def error_curves(history: dict, title: str = "Training and validation error") -> Figure:
-    """The seed post's figure: cumulative training error and periodic validation error against the step."""
+    """The seed post's figure: cumulative training error and periodic validation error against the step.
+    Shown in notebook 04, section 2."""
     fig = _train_and_val(history, "error", "error (%)", title)
     val_error = history["val"]["error"]
     fig.axes[0].set_ylim(0, max(20.0, min(100.0, 1.1 * max(val_error[min(1, len(val_error) - 1) :]))))
@@ -89,12 +91,14 @@ def error_curves(history: dict, title: str = "Training and validation error") ->
 
 
 def loss_curves(history: dict, title: str = "Training and validation loss") -> Figure:
-    """Cumulative training loss and periodic validation loss (cross-entropy) against the step."""
+    """Cumulative training loss and periodic validation loss (cross-entropy) against the step.
+    Shown in notebook 04, section 3."""
     return _train_and_val(history, "loss", "cross-entropy", title)
 
 
 def confusion(matrix: torch.Tensor, title: str = "Confusion matrix") -> Figure:
-    """Counts of true digit (rows) against predicted digit (columns); the diagonal holds the hits."""
+    """Counts of true digit (rows) against predicted digit (columns); the diagonal holds the hits.
+    Shown in notebook 04, section 4, and notebook 05, section 8."""
     matrix = matrix.cpu()
     fig, ax = plt.subplots(figsize=(6.5, 5.5))
     off_diagonal = matrix.clone().fill_diagonal_(0)
@@ -113,7 +117,8 @@ def confusion(matrix: torch.Tensor, title: str = "Confusion matrix") -> Figure:
 
 
 def weight_images(weight: torch.Tensor, title: str = "What each class's weights look for") -> Figure:
-    """A linear model's ten weight vectors as 28x28 images: red pixels vote for the class, blue against."""
+    """A linear model's ten weight vectors as 28x28 images: red pixels vote for the class, blue against.
+    Shown in notebook 05, section 6."""
     weight = weight.detach().float().cpu().reshape(NUM_CLASSES, IMAGE_SIZE, IMAGE_SIZE).numpy()
     limit = float(np.percentile(abs(weight), 99.5)) or 1.0  # a few extreme pixels would wash out the rest
     fig, axes = plt.subplots(1, NUM_CLASSES, figsize=(12, 1.8))
@@ -127,7 +132,8 @@ def weight_images(weight: torch.Tensor, title: str = "What each class's weights 
 
 
 def compare_curves(histories: dict[str, dict], title: str = "Validation error of each model") -> Figure:
-    """Validation error against the epoch fraction for several models on one log-scaled plot."""
+    """Validation error against the epoch fraction for several models on one log-scaled plot.
+    Shown in notebook 05, section 5."""
     fig, ax = plt.subplots(figsize=(8, 4.5))
     for name, (history, steps_per_epoch) in histories.items():
         val = history["val"]
@@ -140,7 +146,8 @@ def compare_curves(histories: dict[str, dict], title: str = "Validation error of
 
 
 def learning_rate(lrs: list[float], title: str = "Learning rate at each step") -> Figure:
-    """A learning-rate schedule: the rate each optimiser step used, against the step."""
+    """A learning-rate schedule: the rate each optimiser step used, against the step. Shown in notebook 05,
+    section 3."""
     fig, ax = plt.subplots(figsize=(7, 2.8))
     ax.plot(range(len(lrs)), lrs)
     ax.set(xlabel="step", ylabel="learning rate", title=title, ylim=(0, 1.05 * max(lrs)))
@@ -150,7 +157,8 @@ def learning_rate(lrs: list[float], title: str = "Learning rate at each step") -
 
 
 def feature_maps(image: torch.Tensor, maps: torch.Tensor, columns: int = 8, title: str | None = None) -> Figure:
-    """One input digit, then what each channel of a convolution stage made of it (``C x H x W``), one panel each."""
+    """One input digit, then what each channel of a convolution stage made of it (``C x H x W``), one panel each.
+    Shown in notebook 05, section 7."""
     image = image.detach().float().cpu().reshape(IMAGE_SIZE, IMAGE_SIZE).numpy()
     maps = maps.detach().float().cpu().numpy()
     rows = max(1, -(-len(maps) // columns))

@@ -43,7 +43,20 @@ def test_same_seed_same_weights_and_global_rng_untouched():
 
 def test_seed_recipe_is_the_posts():
     r = default_recipe("seed_linear")
-    assert (r.epochs, r.batch_size, r.lr, r.optimizer, r.momentum, r.schedule) == (25, 32, 0.08, "sgd", 0.0, "constant")
+    assert (r.epochs, r.batch_size, r.lr, r.momentum, r.schedule) == (25, 32, 0.08, 0.0, "constant")
+    assert (r.weight_decay, r.label_smoothing, r.shift, r.bf16) == (0.0, 0.0, 0, False)  # plain SGD, nothing else
+
+
+def test_cnn_stages_halve_the_image_as_notebook_05_shows():
+    x = torch.rand(4, 784)
+    shapes = []
+    with torch.no_grad():
+        for layer in build_model("cnn").eval():
+            x = layer(x)
+            if isinstance(layer, torch.nn.MaxPool2d):
+                shapes.append(tuple(x.shape[1:]))
+    assert shapes == [(16, 14, 14), (32, 7, 7), (64, 3, 3)]
+    assert x.shape == (4, 10)
 
 
 def test_unknown_model_is_named():
