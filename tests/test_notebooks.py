@@ -47,3 +47,28 @@ def test_series_runs_headlessly_then_reexecutes_with_the_same_outputs(tmp_path, 
     summary = run.stdout.strip().splitlines()[-1] if run.stdout.strip() else run.stderr[-2000:]
     assert run.returncode == 0, run.stdout[-6000:] + run.stderr[-2000:]
     assert " passed" in summary and "failed" not in summary
+
+
+def printed(path: Path) -> str:
+    return "".join("".join(o.get("text", "")) for o in outputs_of(path) if o["output_type"] == "stream")
+
+
+def test_notebook_04_plots_the_run_that_03_made_whatever_its_parameters(tmp_path, notebook_data_dir):
+    artifacts = tmp_path / "artifacts"
+    (made,) = run_series(smoke=True, data_dir=notebook_data_dir, artifacts_dir=artifacts, notebooks=("03_training",),
+                         extra_parameters={"lr": 0.05})
+    assert "this notebook" in printed(made)  # the hand-written loop ran and matched the trainer (asserted in 03)
+    metrics = json.loads((artifacts / "seed_linear" / "metrics.json").read_text())
+    assert metrics["lr"] == 0.05
+
+    (plotted,) = run_series(smoke=True, data_dir=notebook_data_dir, artifacts_dir=artifacts, notebooks=("04_plotting",))
+    text = printed(plotted)
+    assert f"plotting run {metrics['run_id']} of seed_linear" in text and "lr 0.05" in text
+    assert "training one now" not in text
+    assert json.loads((artifacts / "seed_linear" / "metrics.json").read_text())["run_id"] == metrics["run_id"]
+
+    # With no finished run to plot, 04 trains one with the model's own recipe, and says so.
+    (alone,) = run_series(smoke=True, data_dir=notebook_data_dir, artifacts_dir=tmp_path / "fresh",
+                          notebooks=("04_plotting",))
+    text = printed(alone)
+    assert "No finished run of seed_linear" in text and "lr 0.08" in text
