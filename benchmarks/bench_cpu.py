@@ -85,7 +85,8 @@ def main() -> None:
     parser.add_argument("--post-epochs", type=int, default=3)
     parser.add_argument("--pause", type=float, default=3.0)
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "cpu.json"))
-    parser.add_argument("--one", nargs=5, metavar=("KIND", "MODEL", "THREADS", "EPOCHS", "SEED"), help=argparse.SUPPRESS)
+    parser.add_argument("--one", nargs=5, metavar=("KIND", "MODEL", "THREADS", "EPOCHS", "SEED"),
+                        help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
         kind, model, threads, epochs, seed = args.one
