@@ -30,7 +30,7 @@ def main() -> None:
 
     from helpers.data import load_mnist
     from helpers.environment import device_name, pick_device
-    from helpers.models import MODELS, build_model
+    from helpers.models import MODELS, build_model, count_parameters
     from helpers.training import RunConfig, Trainer
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -51,7 +51,8 @@ def main() -> None:
         for seed in args.seeds:
             config = RunConfig(model=name, seed=seed, holdout=args.holdout, **(
                 {"eval_every": args.eval_every} if args.eval_every else {}))
-            trainer = Trainer(build_model(name, seed), data, config.recipe, seed=seed, eval_every=config.eval_every)
+            trainer = Trainer(build_model(name, seed), data, config.recipe, seed=seed, eval_every=config.eval_every,
+                              threads=MODELS[name].cpu_threads)
             trainer.fit()
             results = trainer.results()
             val = results["history"]["val"]
@@ -62,7 +63,9 @@ def main() -> None:
                     reached[str(target)] = {"seconds": val["seconds"][hit], "step": val["step"][hit]}
             run = {"model": name, "seed": seed, "val_error": results["val_error"], "train_seconds":
                    trainer.train_seconds, "epochs": config.recipe.epochs, "steps": trainer.step,
-                   "time_to": reached}
+                   "recipe": config.recipe.as_dict(), "parameters": count_parameters(trainer.model),
+                   "precision": trainer.precision, "threads": torch.get_num_threads() if trainer.threads is None
+                   else trainer.threads, "time_to": reached}
             runs.append(run)
             hits = ", ".join(f"{t}% at {r['seconds']:.1f} s" for t, r in reached.items())
             print(f"{name:>16} seed {seed}: error {run['val_error']:.2f} % in {run['train_seconds']:.1f} s"

@@ -19,7 +19,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results"
 README = ROOT / "README.md"
-sys.path.insert(0, str(ROOT))  # for helpers.models
 POST_ERROR = 7.43  # the seed post's validation error (%)
 
 
@@ -81,9 +80,9 @@ def training() -> str:
     return "\n".join(lines)
 
 
-def recipe_text(recipe: dict) -> str:
+def recipe_text(recipe: dict, precision: str = "fp32") -> str:
     text = f"{recipe['epochs']} ep, batch {recipe['batch_size']}, lr {recipe['lr']}"
-    if recipe["optimizer"] != "sgd":
+    if recipe.get("optimizer", "sgd") != "sgd":
         text += f", {recipe['optimizer']}"
     elif recipe["momentum"]:
         text += f", SGD momentum {recipe['momentum']}" + (" nesterov" if recipe["nesterov"] else "")
@@ -97,14 +96,12 @@ def recipe_text(recipe: dict) -> str:
         text += f", label smoothing {recipe['label_smoothing']}"
     if recipe["shift"]:
         text += f", shifts ±{recipe['shift']}"
-    if recipe["bf16"]:
+    if precision == "bf16":
         text += ", bf16"
     return text
 
 
 def models() -> str:
-    from helpers.models import MODELS, build_model, count_parameters
-
     report = load("models")
     lines = [
         "| model | parameters | recipe | test error (seeds "
@@ -119,12 +116,10 @@ def models() -> str:
             return "–"
         return seconds_range(hits) if len(hits) == len(runs) else f"{len(hits)} of {len(runs)} runs"
 
-    for name, spec in MODELS.items():
+    for name in dict.fromkeys(r["model"] for r in report["runs"]):
         runs = [r for r in report["runs"] if r["model"] == name]
-        if not runs:
-            continue
         lines.append(
-            f"| `{name}` | {count_parameters(build_model(name)):,} | {recipe_text(spec.recipe.as_dict())} | "
+            f"| `{name}` | {runs[0]['parameters']:,} | {recipe_text(runs[0]['recipe'], runs[0]['precision'])} | "
             f"{percent_list(r['val_error'] for r in runs)} | "
             f"**{statistics.mean(r['val_error'] for r in runs):.2f} %** | "
             f"{statistics.median(r['train_seconds'] for r in runs):.1f} s | "
@@ -156,6 +151,43 @@ def seed_recipes() -> str:
         lines.append(f"| {label} | {reach(held)} | {reach(test)} | "
                      f"{percent_list(r['final_error'] for r in test)} |")
     lines += ["", measured_on(report)]
+    return "\n".join(lines)
+
+
+def cpu() -> str:
+    report = load("cpu")
+    lines = [
+        "| model | threads the trainer picks | quiet: 1 thread | quiet: 2 threads | busy: 1 thread | busy: 2 threads "
+        "| busy / quiet (picked) |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for name, row in report["models"].items():
+        lines.append(f"| `{name}` | {row['threads_chosen']} | {row['quiet_1']:.2f} s | {row['quiet_2']:.2f} s | "
+                     f"{row['busy_1']:.2f} s | {row['busy_2']:.2f} s | **{row['busy_over_quiet']:.2f}×** |")
+    p = report["post_vs_trainer"]
+    lines += [
+        "",
+        f"| the post's recipe, {p['epochs']} epochs | the post's loop (PyTorch's default threads) | the trainer "
+        "| speed-up |",
+        "|---|---|---|---|",
+        f"| quiet | {p['post_quiet']:.2f} s | {p['trainer_quiet']:.2f} s | **{p['speedup_quiet']:.1f}×** |",
+        f"| busy | {p['post_busy']:.2f} s | {p['trainer_busy']:.2f} s | **{p['speedup_busy']:.1f}×** |",
+        "",
+        f"One epoch of each model's recipe (loop time, median of {report['repeats']} runs, each in a fresh process); "
+        f"busy: beside {report['load']}. " + measured_on(report),
+    ]
+    return "\n".join(lines)
+
+
+def precision() -> str:
+    report = load("precision")
+    lines = ["| oneDNN | float32 | bf16 autocast | bf16 / float32 | `native_bf16` | the trainer uses |",
+             "|---|---|---|---|---|---|"]
+    for cap, row in report["summary"].items():
+        label = "as this CPU allows (AVX512-BF16)" if cap == "uncapped" else f"capped: `ONEDNN_MAX_CPU_ISA={cap}`"
+        lines.append(f"| {label} | {row['fp32']:.1f} ms | {row['bf16']:.1f} ms | {row['bf16_over_fp32']:.2f}× | "
+                     f"{row['native_bf16']} | {row['trainer_picks']} |")
+    lines += ["", "One CNN training step (batch 128, SGD), median over fresh processes. " + measured_on(report)]
     return "\n".join(lines)
 
 
