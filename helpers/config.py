@@ -35,7 +35,8 @@ def check_flag(name: str, value) -> None:
 @dataclass(frozen=True)
 class RunConfig:
     """Everything that decides what a training run computes. Two runs with equal configs on the same
-    data give the same results on the CPU; checkpoints are only ever resumed into an equal config."""
+    data give the same results on the CPU; checkpoints are only ever resumed into an equal config.
+    Taught in notebook 03, section 1."""
 
     model: str = "seed_linear"
     epochs: int | None = None  # None: the model's recipe

@@ -36,7 +36,8 @@ class EpochShuffle(Sampler[int]):
 
 def post_loop(model: nn.Module, data: Mnist, *, epochs: int = 25, batch_size: int = 32, lr: float = 0.08,
               eval_every: int = 500, seed: int = 0) -> dict:
-    """Train ``model`` as the post does and return its records.
+    """Train ``model`` as the post does and return its records. The same loop as notebook 03, section 3 writes
+    in its cells (there without a DataLoader, with the permutation sliced directly).
 
     The shuffle draws one permutation per epoch from a CPU generator seeded with ``seed`` (see
     ``EpochShuffle``), exactly as ``Trainer`` does, so the two loops see the same batches.

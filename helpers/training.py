@@ -51,7 +51,8 @@ class TrainingDiverged(RuntimeError):
 
 def build_optimizer(model: nn.Module, recipe: Recipe, total_steps: int):
     """The recipe's optimiser (SGD, with momentum and weight decay when the recipe has them) and its learning-rate
-    schedule (None for a constant rate). Taught in notebook 03, section 3, and notebook 05, section 2."""
+    schedule (None for a constant rate). Taught in notebook 05, section 3 (written out for the CNN and checked
+    against this function); notebook 03, section 3 uses plain ``torch.optim.SGD``, the post's case."""
     optimizer = torch.optim.SGD(model.parameters(), lr=recipe.lr, momentum=recipe.momentum,
                                 nesterov=recipe.nesterov, weight_decay=recipe.weight_decay)
     if recipe.schedule == "constant":
@@ -79,7 +80,7 @@ class History:
 
     def cumulative(self, steps: int) -> tuple[torch.Tensor, torch.Tensor]:
         """The post's training metrics for steps 0..steps-1: loss and error (%) over all samples seen so far.
-        Taught in notebook 03, section 2."""
+        Taught in notebook 03, sections 2 (the definition) and 3 (the running sums, checked against this)."""
         seen = self.batch_size[:steps].cumsum(0)
         loss = (self.batch_loss[:steps] * self.batch_size[:steps]).cumsum(0) / seen
         error = (1 - self.batch_correct[:steps].cumsum(0) / seen) * 100
@@ -88,7 +89,10 @@ class History:
 
 class Trainer:
     """Trains one model on data that is already on its device: ``fit()`` runs every epoch of the recipe.
-    Checkpoints come from ``state_dict`` and go back in with ``load_state_dict``."""
+    Checkpoints come from ``state_dict`` and go back in with ``load_state_dict``.
+
+    The fast version of the loop that notebook 03, section 3 writes out; that section checks that both give the
+    same numbers for one epoch."""
 
     def __init__(self, model: nn.Module, data: Mnist, recipe: Recipe, *, seed: int = 0, eval_every: int = 500,
                  target_error: float | None = None, threads: int | None = None):
@@ -161,7 +165,8 @@ class Trainer:
     def _update(self) -> None:
         """``optimizer.step()`` and the schedule's step. For plain SGD at a constant learning rate (the post's
         optimiser) the update ``w -= lr * grad`` is written out: the same numbers as ``torch.optim.SGD`` (a test
-        checks it bit for bit) without its per-call bookkeeping, which costs as much as this tiny model's step."""
+        checks it bit for bit) without its per-call bookkeeping, which costs as much as this tiny model's step.
+        Notebook 03, section 3 shows ``optimizer.step()`` and the same update by hand."""
         if self.plain_sgd:
             with torch.no_grad():
                 for p in self.params:
@@ -309,8 +314,9 @@ def train(
     """Train (or resume, or just load) the run that ``config`` describes; return the model and metrics.
 
     A finished run is loaded, not retrained, unless ``resume=False`` (which moves the earlier run aside).
-    See ``helpers.runs`` for the files. ``threads``: CPU threads to train with (None: the model's own choice,
-    ``MODELS[name].cpu_threads``; ``OMP_NUM_THREADS`` or ``MKL_NUM_THREADS`` in the environment win over both).
+    Taught in notebook 03, section 4. See ``helpers.runs`` for the files. ``threads``: CPU threads to train with
+    (None: the model's own choice, ``MODELS[name].cpu_threads``; ``OMP_NUM_THREADS`` or ``MKL_NUM_THREADS`` in the
+    environment win over both).
     """
     check_flag("resume", resume)
     check_flag("progress", progress)
@@ -409,7 +415,8 @@ def _metrics(config: RunConfig, trainer: Trainer, run: RunFolder, data: Mnist) -
 def latest_run(artifacts_dir: str | Path, model: str, *, data_dir: str = "data", device: str | torch.device = "auto",
                data: Mnist | None = None) -> RunResult | None:
     """The latest finished run of ``model`` under ``artifacts_dir`` (what ``<artifacts_dir>/<model>/metrics.json``
-    describes), loaded from its checkpoint with its own configuration; None when no run of it has finished."""
+    describes), loaded from its checkpoint with its own configuration; None when no run of it has finished.
+    Used by notebook 04, section 1."""
     latest = Path(artifacts_dir).expanduser() / model / "metrics.json"
     if not latest.exists():
         return None
