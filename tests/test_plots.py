@@ -44,13 +44,39 @@ def test_confusion_matrix_counts_and_figure():
     assert sorted(texts) == ["1", "1", "1", "1", "2"]
 
 
-def test_other_figures():
-    labels = torch.arange(100) % 10
-    assert len(plots.class_balance(labels, labels[:50]).axes[0].patches) == 20
-    assert isinstance(plots.pixel_histogram(torch.randint(0, 256, (10, 28, 28))), Figure)
-    assert len(plots.weight_images(torch.randn(10, 784)).axes) == 10
+def test_class_balance_bars_are_each_splits_shares():
+    labels = torch.tensor([0] * 30 + [1] * 70)
+    ax = plots.class_balance(labels, labels[:50]).axes[0]
+    heights = [round(float(bar.get_height()), 3) for bar in ax.patches]
+    assert heights[:2] == [30.0, 70.0] and heights[10:12] == [60.0, 40.0] and sum(heights) == 200.0
+    assert ax.get_ylabel() == "share of the split (%)"
+
+
+def test_pixel_histogram_counts_every_pixel_on_a_log_scale():
+    images = torch.zeros(10, 28, 28, dtype=torch.uint8)
+    images[:, :4] = 255
+    ax = plots.pixel_histogram(images).axes[0]
+    counts = [bar.get_height() for bar in ax.patches]
+    assert sum(counts) == 10 * 28 * 28 and counts[0] == 10 * 24 * 28 and counts[-1] == 10 * 4 * 28
+    assert ax.get_yscale() == "log"
+
+
+def test_weight_images_draw_each_class_with_a_symmetric_colour_scale():
+    weight = torch.randn(10, 784)
+    fig = plots.weight_images(weight)
+    assert [ax.get_title() for ax in fig.axes] == [str(d) for d in range(10)]
+    image = fig.axes[3].get_images()[0]
+    assert image.get_array().shape == (28, 28) and (image.get_array() == weight[3].reshape(28, 28).numpy()).all()
+    low, high = image.get_clim()
+    assert low == -high > -float(weight.abs().max()) - 1e-6
+
+
+def test_compare_curves_puts_each_model_on_an_epoch_axis():
     fig = plots.compare_curves({"a": (HISTORY, 2), "b": (HISTORY, 4)})
-    assert [line.get_label() for line in fig.axes[0].get_lines()] == ["a", "b"]
+    ax = fig.axes[0]
+    assert [line.get_label() for line in ax.get_lines()] == ["a", "b"]
+    assert list(ax.get_lines()[0].get_xdata()) == [0, 1, 2] and list(ax.get_lines()[1].get_xdata()) == [0, 0.5, 1]
+    assert ax.get_yscale() == "log"
 
 
 def test_learning_rate_draws_one_point_per_step():
