@@ -131,8 +131,9 @@ def weight_images(weight: torch.Tensor, title: str = "What each class's weights 
     return fig
 
 
-def compare_curves(histories: dict[str, dict], title: str = "Validation error of each model") -> Figure:
-    """Validation error against the epoch fraction for several models on one log-scaled plot.
+def compare_curves(histories: dict[str, tuple[dict, float]], title: str = "Validation error of each model") -> Figure:
+    """Validation error against the epoch fraction for several models on one log-scaled plot: ``histories`` maps a
+    name to (a run's ``metrics["history"]``, its steps per epoch).
     Shown in notebook 05, section 5."""
     fig, ax = plt.subplots(figsize=(8, 4.5))
     for name, (history, steps_per_epoch) in histories.items():
