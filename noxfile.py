@@ -1,0 +1,73 @@
+"""Test environments beyond the pinned one of requirements.txt, with nox (https://nox.thea.codes).
+
+    nox -s colab      # Google Colab's current stack; the package installed as the setup cell installs it
+    nox -s minimums   # the oldest Python and libraries that pyproject.toml declares
+
+Both run the tests that need no papermill (test_notebooks runs the series and nbval; test_reproduction
+trains on the real MNIST; test_lint runs ruff, which no stack changes). `colab` then runs the whole series
+in smoke mode with papermill on Colab's IPython and ipykernel. The wheels come from PyPI: Linux torch
+wheels are CUDA builds, so each environment downloads about 2.6 GB (nvidia-* libraries included).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import nox
+
+nox.options.default_venv_backend = "venv"
+nox.options.sessions = ["colab"]
+ROOT = Path(__file__).resolve().parent
+
+# Colab's runtime as of 2026-11 (Python 3.13): what it has installed that the series uses, at the versions it ships.
+COLAB = ["torch==2.11.0", "torchvision==0.26.0", "numpy==2.1.3", "matplotlib==3.10.0",
+         "ipykernel==6.17.1", "ipython==7.34.0", "ipywidgets==7.7.1", "tqdm"]
+# The floors of pyproject.toml's [project] dependencies and requires-python.
+MINIMUMS = ["torch==2.4.0", "torchvision==0.19.0", "numpy==1.24.4", "matplotlib==3.7.0", "tqdm==4.64.0"]
+# What the tests themselves import (IPython: the setup cell is transformed as Jupyter does).
+TEST_TOOLS = ["pytest>=8", "nbformat>=5.10", "nbstripout>=0.8", "ipython"]
+NO_PAPERMILL = ["--ignore=tests/test_notebooks.py", "--ignore=tests/test_reproduction.py",
+                "--ignore=tests/test_lint.py",
+                "--deselect=tests/test_cli.py::test_a_failing_notebook_is_reported_in_one_message"]
+
+
+def git_url() -> str:
+    """This checkout's committed HEAD as a git URL, standing in for the GitHub URL of the setup cell."""
+    commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True)
+    return f"mnist-series @ git+file://{ROOT}@{commit.stdout.strip()}"
+
+
+@nox.session(python="3.13")
+def colab(session: nox.Session) -> None:
+    session.install("--only-binary=:all:", *COLAB)
+    session.install(*TEST_TOOLS[:-1], "papermill>=2.6")  # IPython stays at Colab's 7.34
+    session.install("anywidget")  # as notebook 06 installs it in Colab (the drawing pad)
+    # As the setup cell does: --no-deps, so the stack above stays exactly as it is.
+    session.install("--no-deps", "--force-reinstall", git_url())
+    session.run("python", "-m", "pip", "check", success_codes=[0, 1])  # shows conflicts, as Colab's pip would
+    session.run("python", "-P", "-c", "import helpers, torch, IPython; print('helpers from', helpers.__file__, "
+                "'| torch', torch.__version__, '| IPython', IPython.__version__)")
+    # `pytest`, not `python -m pytest`: the checkout stays off sys.path, so `helpers` is the installed copy.
+    session.run("pytest", "-q", "-p", "no:cacheprovider", *NO_PAPERMILL, *session.posargs,
+                env={"OMP_NUM_THREADS": "1"})
+    # The series, as `python -m helpers run --smoke` runs it from the checkout (papermill needs the notebooks folder),
+    # on $MNIST_DATA_DIR when set (CI sets it when it has the real files), else on small synthetic IDX files.
+    tmp = Path(session.create_tmp())
+    data = os.environ.get("MNIST_DATA_DIR") or str(tmp / "data")
+    if not os.environ.get("MNIST_DATA_DIR"):
+        session.run("python", "-c", f"import sys; sys.path.insert(0, 'tests'); from conftest import make_mnist; "
+                    f"from pathlib import Path; make_mnist(Path({data!r}), 4096, 1024)")
+    session.run("python", "-m", "helpers", "run", "--smoke", "--data-dir", data, "--artifacts-dir", str(tmp / "runs"),
+                env={"OMP_NUM_THREADS": "1"})
+
+
+@nox.session(python="3.11")
+def minimums(session: nox.Session) -> None:
+    session.install("--only-binary=:all:", *MINIMUMS)
+    session.install(*TEST_TOOLS)
+    session.install("--no-deps", ".")
+    session.run("python", "-c", "import torch, numpy; print('torch', torch.__version__, '| numpy', numpy.__version__)")
+    session.run("pytest", "-q", "-p", "no:cacheprovider", *NO_PAPERMILL, *session.posargs,
+                env={"OMP_NUM_THREADS": "1"})
