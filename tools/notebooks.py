@@ -53,7 +53,7 @@ def setup_source(repository: str, branch: str) -> str:
     """The setup cell: the first code cell of every notebook, tagged ``setup``."""
     url = f"https://github.com/{repository}"
     return f'''\
-# Setup: in Colab, install this series' small `helpers` package from GitHub; Colab's own torch,
+# Setup: in Colab, install (or update) this series' small `helpers` package from GitHub; Colab's own torch,
 # torchvision, numpy and matplotlib are left exactly as they are (--no-deps). Locally, use the checkout.
 import importlib.util
 import os
