@@ -26,8 +26,9 @@ COLAB = ["torch==2.11.0", "torchvision==0.26.0", "numpy==2.1.3", "matplotlib==3.
          "ipykernel==6.17.1", "ipython==7.34.0", "ipywidgets==7.7.1", "tqdm"]
 # The floors of pyproject.toml's [project] dependencies and requires-python.
 MINIMUMS = ["torch==2.4.0", "torchvision==0.19.0", "numpy==1.24.4", "matplotlib==3.7.0", "tqdm==4.64.0"]
-# What the tests themselves import (IPython: the setup cell is transformed as Jupyter does).
-TEST_TOOLS = ["pytest>=8", "nbformat>=5.10", "nbstripout>=0.8", "ipython"]
+# What the tests import besides the package; anywidget: helpers.canvas, notebook 06's drawing pad (in Colab,
+# notebook 06 installs it).
+TEST_TOOLS = ["pytest>=8", "nbformat>=5.10", "nbstripout>=0.8", "anywidget"]
 NO_PAPERMILL = ["--ignore=tests/test_notebooks.py", "--ignore=tests/test_reproduction.py",
                 "--ignore=tests/test_lint.py",
                 "--deselect=tests/test_cli.py::test_a_failing_notebook_is_reported_in_one_message"]
@@ -42,8 +43,7 @@ def git_url() -> str:
 @nox.session(python="3.13")
 def colab(session: nox.Session) -> None:
     session.install("--only-binary=:all:", *COLAB)
-    session.install(*TEST_TOOLS[:-1], "papermill>=2.6")  # IPython stays at Colab's 7.34
-    session.install("anywidget")  # as notebook 06 installs it in Colab (the drawing pad)
+    session.install(*TEST_TOOLS, "papermill>=2.6")
     # As the setup cell does: --no-deps, so the stack above stays exactly as it is.
     session.install("--no-deps", "--force-reinstall", git_url())
     session.run("python", "-m", "pip", "check", success_codes=[0, 1])  # shows conflicts, as Colab's pip would
@@ -66,7 +66,7 @@ def colab(session: nox.Session) -> None:
 @nox.session(python="3.11")
 def minimums(session: nox.Session) -> None:
     session.install("--only-binary=:all:", *MINIMUMS)
-    session.install(*TEST_TOOLS)
+    session.install(*TEST_TOOLS, "ipython")  # IPython: the setup cell is transformed as Jupyter does
     session.install("--no-deps", ".")
     session.run("python", "-c", "import torch, numpy; print('torch', torch.__version__, '| numpy', numpy.__version__)")
     session.run("pytest", "-q", "-p", "no:cacheprovider", *NO_PAPERMILL, *session.posargs,
