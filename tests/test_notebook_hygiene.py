@@ -121,10 +121,15 @@ def test_clean_strips_what_a_run_leaves_and_keeps_everything_else(repo: Path):
     for case in ("outputs", "execution count", "cell run metadata", "papermill metadata", "injected parameters"):
         BROKEN[case][0](repo)
     assert len(tool.check(repo)) == 1
+    edit(repo, lambda nb, c: c[-1].update(id=c[2]["id"]))  # a repeated id: clean gives the second cell a new one
+    assert len(tool.check(repo)) == 2
 
     assert tool.main(["clean", "--root", str(repo)]) == 0
     assert tool.check(repo) == []
-    assert nbformat.read(path, as_version=4) == before  # sources, tags, ids and metadata as they were
+    after = nbformat.read(path, as_version=4)
+    assert after.cells[3].id not in {cell.id for cell in before.cells}
+    after.cells[3].id = before.cells[3].id
+    assert after == before  # sources, tags, the other ids and the metadata as they were
     text = path.read_text()
     assert tool.main(["clean", "--root", str(repo)]) == 0 and path.read_text() == text
 

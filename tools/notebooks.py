@@ -139,9 +139,9 @@ def clean(root: Path = ROOT) -> list[str]:
     """Strip every notebook in place; returns the files it changed."""
     changed = []
     for path in notebooks(root):
-        nb = read(path)
-        if (new := stripped(nb)) != nb:
-            write(new, path)
+        text = nbformat.writes(stripped(read(path))) + "\n"  # read() gives a missing or repeated id a new one
+        if text != path.read_text(encoding="utf-8"):
+            path.write_text(text, encoding="utf-8")
             changed.append(path.relative_to(root).as_posix())
     return changed
 
@@ -161,7 +161,7 @@ def check_notebook(path: Path, root: Path = ROOT) -> list[str]:
         problems.append(f"nbformat {nb.nbformat}.{nb.nbformat_minor}, not 4.5+ (cell ids) -> re-save it from Jupyter")
     ids = [cell.get("id") for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]]  # as stored, unrepaired
     if None in ids or len(set(ids)) < len(ids):
-        problems.append("cell ids missing or repeated -> give every cell its own id")
+        problems.append(f"cell ids missing or repeated -> {CLEAN} (it gives each such cell a new id)")
     if stripped(nb) != nb:
         problems.append(f"outputs, execution counts or run metadata -> {CLEAN}")
     first_code = next((cell for cell in nb.cells if cell.cell_type == "code"), None)
