@@ -37,15 +37,35 @@ NO_PAPERMILL = ["--ignore=tests/test_notebooks.py", "--ignore=tests/test_reprodu
 def git_url() -> str:
     """This checkout's committed HEAD as a git URL, standing in for the GitHub URL of the setup cell."""
     commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True)
-    return f"mnist-series @ git+file://{ROOT}@{commit.stdout.strip()}"
+    return f"git+file://{ROOT}@{commit.stdout.strip()}"
+
+
+# The notebooks' setup cell, run by IPython as Colab runs it (a stand-in google.colab module; the git URL of
+# sys.argv[1] in place of GitHub's): it installs the package with --no-deps; run again once `helpers` has been
+# imported, it stops and asks for a restart.
+RUN_SETUP_CELL = """
+import sys, types
+sys.path.insert(0, "tools")
+import notebooks
+from IPython.testing.globalipapp import start_ipython
+sys.modules["google.colab"] = types.ModuleType("google.colab")
+repository, branch = notebooks.slug()
+cell = notebooks.setup_source(repository, branch).replace(f"git+https://github.com/{repository}@{branch}", sys.argv[1])
+shell = start_ipython()
+first = shell.run_cell(cell)
+assert first.success, first.error_in_exec
+shell.run_cell("import helpers")
+second = shell.run_cell(cell)
+assert "Runtime > Restart session" in str(second.error_in_exec), second.error_in_exec
+print("setup cell: installed", sys.modules["helpers"].__file__, "and, run again, asked for a restart")
+"""
 
 
 @nox.session(python="3.13")
 def colab(session: nox.Session) -> None:
     session.install("--only-binary=:all:", *COLAB)
     session.install(*TEST_TOOLS, "papermill>=2.6")
-    # As the setup cell does: --no-deps, so the stack above stays exactly as it is.
-    session.install("--no-deps", "--force-reinstall", git_url())
+    session.run("python", "-P", "-c", RUN_SETUP_CELL, git_url())  # -P: the checkout is not on sys.path
     session.run("python", "-m", "pip", "check", success_codes=[0, 1])  # shows conflicts, as Colab's pip would
     session.run("python", "-P", "-c", "import helpers, torch, IPython; print('helpers from', helpers.__file__, "
                 "'| torch', torch.__version__, '| IPython', IPython.__version__)")
