@@ -7,7 +7,7 @@ image and each model's ten probabilities, which the browser shows as bars. The s
 JupyterLab, Jupyter Notebook, VS Code and Google Colab (anywidget switches on Colab's custom widget
 manager by itself when the widget is shown there).
 
-``upload_reader`` does the same for a photo or scan (ipywidgets' FileUpload). Used in notebook 06, section 4.
+``upload_reader`` does the same for a photo or scan (ipywidgets' FileUpload). Used in notebook 06, sections 5 and 6.
 """
 
 from __future__ import annotations
@@ -207,9 +207,11 @@ class DigitCanvas(anywidget.AnyWidget):
                 raise digits.DigitError("the browser sent no PNG drawing: press Read it again")
             self.image = digits.read_image(base64.b64decode(drawing[len(PNG_PREFIX) :]))
             x = digits.to_mnist(self.image)
+            probs = digits.probabilities(self.models, x)
         except digits.DigitError as err:
             return {"request": request, "error": str(err)}
-        probs = digits.probabilities(self.models, x)
+        except Exception as err:  # shown on the pad: an exception in a widget callback would go unseen
+            return {"request": request, "error": f"reading failed: {type(err).__name__}: {err}"}
         return {"request": request, "image": [round(v, 4) for v in x.tolist()],
                 "models": [{"name": name, "probabilities": [round(v, 5) for v in p.tolist()]}
                            for name, p in probs.items()]}
@@ -221,6 +223,13 @@ def uploaded_files(value) -> list[tuple[str, bytes]]:
     if isinstance(value, dict):
         return [(name, bytes(item["content"])) for name, item in value.items()]
     return [(item["name"], bytes(item["content"])) for item in value]
+
+
+def reading_figures(image, models: dict[str, nn.Module], title: str | None = None) -> list:
+    """Two figures for one picture of a digit: its preprocessing steps, then what each model reads."""
+    steps = digits.preprocessing_steps(image)
+    x = steps[digits.STEP_NAMES[-1]].reshape(-1)
+    return [digits.plot_steps(steps, title=title), digits.plot_reading(x, digits.probabilities(models, x))]
 
 
 def upload_reader(models: dict[str, nn.Module]) -> ipywidgets.VBox:
@@ -237,14 +246,11 @@ def upload_reader(models: dict[str, nn.Module]) -> ipywidgets.VBox:
         with out:
             for name, content in uploaded_files(change["new"]):
                 try:
-                    image = digits.read_image(content)
-                    steps = digits.preprocessing_steps(image)
+                    figures = reading_figures(digits.read_image(content), models, title=name)
                 except digits.DigitError as err:
                     print(f"{name}: {err}")
                     continue
-                x = steps[digits.STEP_NAMES[-1]].reshape(-1)
-                for fig in (digits.plot_steps(steps, title=name),
-                            digits.plot_reading(x, digits.probabilities(models, x))):
+                for fig in figures:
                     display(fig)
                     plt.close(fig)
 

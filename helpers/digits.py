@@ -6,7 +6,7 @@ its centre of mass sits at the field's centre, white ink on black. ``to_mnist`` 
 image of one digit: a drawing on a large canvas, a photo or a scan, dark ink on light paper or the
 reverse. ``preprocessing_steps`` returns every intermediate image, and ``plot_steps`` draws them.
 
-Taught in notebook 06, section 2.
+Taught in notebook 06, section 3.
 """
 
 from __future__ import annotations
@@ -165,7 +165,7 @@ def centre_by_mass(x: torch.Tensor, field: int = FIELD, centre: float = CENTRE) 
 
 def preprocessing_steps(image) -> dict[str, torch.Tensor]:
     """Every intermediate image of ``to_mnist``, in order, by name (see ``STEP_NAMES``); the last one is the
-    28 x 28 image the models receive. Taught in notebook 06, section 2."""
+    28 x 28 image the models receive. Taught in notebook 06, section 3."""
     given = as_image(image)
     white = ink_on_black(given)
     cropped = crop_to_ink(white)
@@ -180,7 +180,7 @@ def to_mnist(image) -> torch.Tensor:
     aspect ratio (anti-aliased), centred by its centre of mass in 28 x 28.
 
     ``image``: a 2-D numpy array or tensor, any size, uint8 0-255 or float 0-1, dark ink on light
-    paper or light on dark (detected from the border). Taught in notebook 06, section 2.
+    paper or light on dark (detected from the border). Taught in notebook 06, section 3.
     """
     return preprocessing_steps(image)[STEP_NAMES[-1]].reshape(FIELD * FIELD).contiguous()
 

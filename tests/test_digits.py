@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import io
 
+import ipywidgets
 import matplotlib
 
 matplotlib.use("Agg")
@@ -194,8 +195,20 @@ def test_canvas_reads_a_drawing_with_every_model():
     pad.request = 2
     assert pad.reading == {"request": 2, "error": pad.reading["error"]} and "no ink" in pad.reading["error"]
     assert "no PNG" in pad.read("garbage", 3)["error"]
+    wrong = canvas.DigitCanvas({"wrong input size": torch.nn.Linear(3, 10)})  # any failure reaches the page
+    assert wrong.read(png_data_url(drawing), 4)["error"].startswith("reading failed: RuntimeError")
     with pytest.raises(ValueError, match="models is empty"):
         canvas.DigitCanvas({})
+
+
+def test_an_uploaded_photo_gets_its_steps_and_every_reading(tmp_path):
+    models = {"seed_linear": build_model("seed_linear", 0), "cnn": build_model("cnn", 0)}
+    upload = png_data_url(seven_on((280, 280), offset=(0, 0)))[len(canvas.PNG_PREFIX) :]
+    steps, reading = canvas.reading_figures(digits.read_image(base64.b64decode(upload)), models, title="7.png")
+    assert steps._suptitle.get_text() == "7.png" and len(steps.axes) == len(digits.STEP_NAMES)
+    assert [ax.get_title().split(" reads ")[0] for ax in reading.axes[1:]] == ["seed_linear", "cnn"]
+    box = canvas.upload_reader(models)
+    assert isinstance(box.children[0], ipywidgets.FileUpload) and isinstance(box.children[1], ipywidgets.Output)
 
 
 def test_uploaded_files_reads_both_ipywidgets_formats():
