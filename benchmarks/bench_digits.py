@@ -8,7 +8,7 @@ loaded when ``artifacts_dir`` already holds the finished run, with each model's 
 For comparison: the originals, the originals through ``to_mnist``, and the light-on-black canvas simply
 shrunk to 28 x 28 without ``to_mnist`` (what feeding a drawing straight in does).
 
-    OMP_NUM_THREADS=1 python benchmarks/bench_digits.py --data-dir ../shared/data   # ~2 min if trained
+    OMP_NUM_THREADS=1 python benchmarks/bench_digits.py --data-dir ../shared/data   # about 4 min, trained models
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
-"""The drawing pad in a real browser: a Jupyter server on 127.0.0.1 runs a notebook that shows
-``helpers.canvas.DigitCanvas`` with trained models; headless Chromium, driven by Selenium, draws digits
-on it with real mouse events, presses "Read it", and must see the digit it drew as the CNN's answer.
+"""The drawing pad in a real browser: a Jupyter server on 127.0.0.1 runs a notebook (in Jupyter Notebook 7,
+then in JupyterLab) that shows ``helpers.canvas.DigitCanvas`` with trained models; headless Chromium,
+driven by Selenium, draws digits on it with real mouse events, presses "Read it", and must see the digit
+it drew as the CNN's answer, with the 28 x 28 image it received.
 
 Skipped, with the reason, when Chromium, chromedriver, the Python packages or the real MNIST files
 (the models must have learned real handwriting) are missing. ``.ci/run`` installs Chromium with apt.
@@ -33,6 +34,11 @@ CHROMIUM = next((shutil.which(name) for name in ("chromium", "chromium-browser",
 DRIVER = shutil.which("chromedriver")
 MODELS = ("seed_linear", "cnn")
 EPOCHS = 1  # one epoch on all 60,000 training digits: enough for the CNN to read a clear drawing
+# The same server serves both: Jupyter Notebook 7 and JupyterLab, each drawing its own digits.
+UIS = {
+    "notebook7": {"path": "notebooks", "notebook": "pad_notebook.ipynb", "digits": (7, 1)},
+    "jupyterlab": {"path": "lab/tree", "notebook": "pad_lab.ipynb", "digits": (4,)},
+}
 
 
 def _missing() -> str | None:
@@ -76,7 +82,7 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _write_notebook(folder: Path, data_dir: Path, artifacts: Path) -> Path:
+def _write_notebook(path: Path, data_dir: Path, artifacts: Path) -> None:
     source = f"""import sys
 sys.path.insert(0, {str(REPO)!r})
 from helpers import canvas, training
@@ -88,16 +94,15 @@ pad = canvas.DigitCanvas(models)
 pad"""
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source)])
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    path = folder / "pad.ipynb"
     nbformat.write(nb, path)
-    return path
 
 
 @pytest.fixture(scope="module")
 def server(trained, real_data, tmp_path_factory):
     """A Jupyter server (Notebook 7) on 127.0.0.1 with a notebook that shows the pad; yields its notebook URL."""
     root = tmp_path_factory.mktemp("jupyter")
-    _write_notebook(root, real_data, trained)
+    for ui in UIS.values():  # one notebook per user interface, each with its own kernel
+        _write_notebook(root / ui["notebook"], real_data, trained)
     port, token = _free_port(), secrets.token_hex(16)
     env = {**os.environ, "JUPYTER_CONFIG_DIR": str(root / ".config"), "JUPYTER_RUNTIME_DIR": str(root / ".runtime"),
            "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1")}
@@ -120,7 +125,7 @@ def server(trained, real_data, tmp_path_factory):
                 if process.poll() is not None or time.monotonic() > deadline:
                     pytest.fail(f"the Jupyter server did not start:\n{(root / 'server.log').read_text()[-3000:]}")
                 time.sleep(0.5)
-        yield f"{base}/notebooks/pad.ipynb?token={token}", root / "server.log"
+        yield base, token, root / "server.log"
     finally:
         os.killpg(process.pid, signal.SIGTERM)  # the server's own process group: it and its kernel
         try:
@@ -195,14 +200,15 @@ return Array.from({length: 784}, (_, i) => data[4 * i] / 255);
 """
 
 
-def test_a_digit_drawn_with_the_mouse_is_read_by_the_cnn(server, browser):
+@pytest.mark.parametrize("ui", list(UIS))
+def test_a_digit_drawn_with_the_mouse_is_read_by_the_cnn(ui, server, browser):
     import torch
     from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
 
-    url, log = server
-    browser.get(url)
+    base, token, log = server
+    browser.get(f"{base}/{UIS[ui]['path']}/{UIS[ui]['notebook']}?token={token}")
     _wait(browser, 60, lambda d: d.find_elements(By.CSS_SELECTOR, ".jp-Notebook .jp-Cell"), "the notebook", log)
     # run the cell as a person does: click into it, press Shift+Enter. A key pressed while the page is still
     # connecting to the kernel is lost, so press again until the cell shows it runs ([*]) or ran ([1]).
@@ -226,7 +232,7 @@ def test_a_digit_drawn_with_the_mouse_is_read_by_the_cnn(server, browser):
     browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", pad)
     shots = os.environ.get("MNIST_BROWSER_SCREENSHOTS")
 
-    for digit in (7, 1):
+    for digit in UIS[ui]["digits"]:
         browser.find_element(By.CSS_SELECTOR, ".mnist-clear").click()
         assert not browser.find_elements(By.CSS_SELECTOR, ".mnist-prediction")
         _draw(browser, pad, digits.STROKES[digit])
@@ -237,7 +243,7 @@ def test_a_digit_drawn_with_the_mouse_is_read_by_the_cnn(server, browser):
                                                                                           ".mnist-prediction")}
         if shots:
             Path(shots).mkdir(parents=True, exist_ok=True)
-            browser.save_screenshot(str(Path(shots) / f"pad_{digit}.png"))
+            browser.save_screenshot(str(Path(shots) / f"{ui}_{digit}.png"))
         assert shown[0].text == str(digit), f"drew a {digit}, the page shows {answers}"
         assert set(answers) == set(MODELS) and all(a.isdigit() for a in answers.values())
         bars = browser.find_elements(By.CSS_SELECTOR, ".mnist-bar")
