@@ -100,14 +100,16 @@ def paper(x: torch.Tensor) -> torch.Tensor:
     to the border pixels, leaving out those that look like ink. A drawing's canvas is flat; a photo of paper
     is often lit unevenly, brighter on one side."""
     h, w = x.shape
+    rows = torch.arange(h, dtype=x.dtype) / max(h, w)
+    cols = torch.arange(w, dtype=x.dtype) / max(h, w)
     ring = torch.ones(h, w, dtype=torch.bool)
     ring[1:-1, 1:-1] = False
-    rows, cols = torch.meshgrid(torch.arange(h) / max(h, w), torch.arange(w) / max(h, w), indexing="ij")
-    design = torch.stack([torch.ones_like(rows), rows, cols], dim=-1)
-    values = x[ring]
+    r, c = ring.nonzero().unbind(1)
+    values = x[r, c]
     keep = values <= values.median() + MIN_CONTRAST
-    coefficients = torch.linalg.lstsq(design[ring][keep], values[keep, None]).solution
-    return (design @ coefficients)[..., 0]
+    design = torch.stack([torch.ones_like(values), rows[r], cols[c]], dim=1)[keep]
+    a, b, d = torch.linalg.lstsq(design, values[keep, None]).solution.flatten()
+    return a + b * rows[:, None] + d * cols[None, :]
 
 
 def ink_on_black(x: torch.Tensor) -> torch.Tensor:
