@@ -50,11 +50,17 @@ class TrainingDiverged(RuntimeError):
 
 
 def build_optimizer(model: nn.Module, recipe: Recipe, total_steps: int):
-    """The recipe's optimiser (SGD, with momentum and weight decay when the recipe has them) and its learning-rate
-    schedule (None for a constant rate). Taught in notebook 05, section 3 (written out for the CNN and checked
-    against this function); notebook 03, section 3 uses plain ``torch.optim.SGD``, the post's case."""
-    optimizer = torch.optim.SGD(model.parameters(), lr=recipe.lr, momentum=recipe.momentum,
-                                nesterov=recipe.nesterov, weight_decay=recipe.weight_decay)
+    """The recipe's optimiser (SGD, with momentum and weight decay when the recipe has them; or Adam) and its
+    learning-rate schedule (None for a constant rate). Taught in notebook 05, section 3 (written out for the CNN
+    and checked against this function); notebook 03, section 3 uses plain ``torch.optim.SGD``, the post's case."""
+    if recipe.optimizer == "sgd":
+        optimizer = torch.optim.SGD(model.parameters(), lr=recipe.lr, momentum=recipe.momentum,
+                                    nesterov=recipe.nesterov, weight_decay=recipe.weight_decay)
+    elif recipe.optimizer == "adam":  # cnn_fast's (notebook 05, section 10)
+        optimizer = torch.optim.Adam(model.parameters(), lr=recipe.lr, betas=recipe.betas,
+                                     weight_decay=recipe.weight_decay)
+    else:
+        raise ValueError(f"recipe optimizer {recipe.optimizer!r} is unknown: use 'sgd' or 'adam'")
     if recipe.schedule == "constant":
         return optimizer, None
     if recipe.schedule == "onecycle":  # a linear warm-up to lr, then a linear decay to almost 0

@@ -1,0 +1,158 @@
+"""Time to 99 % test accuracy: the peer's recipe against the series' fastest one, side by side.
+
+The peer is tuomaso/train_mnist_fast's final notebook, re-implemented in ``benchmarks/peer_recipe.py`` (its
+docstring lists every choice and credits the source). Ours is ``MODELS[FAST]`` trained by
+``helpers.training.Trainer`` with its own recipe and its own CPU thread choice (``--threads`` sets both).
+
+Each run happens in a fresh subprocess, after a pause, alternating which recipe goes first, and scores the model
+on the official 10,000 test digits every ``--every`` steps and after the last step. The clock is the training
+loop's alone, for both recipes: it stops while the model is scored (see ``peer_recipe.py``), so the time to 99 %
+is the loop time spent before the first validation at >= 99 % accuracy (error <= 1 %); ``null`` when a run never
+gets there. Writes per run: seconds and step to 99 %, final accuracy, loop time and the validation history.
+
+    python benchmarks/bench_time_to_99.py --data-dir ../shared/data --seeds 0 1 2
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+FAST = "cnn_fast"  # the series' recipe built for time to accuracy
+TARGET_ERROR = 1.0  # percent: 99 % accuracy
+
+
+def _ours(data, seed: int, every: int, threads: int | None) -> dict:
+    """Train ``MODELS[FAST]`` with the trainer, timing its loop with the validations taken out."""
+    from helpers.models import MODELS, build_model
+    from helpers.training import Trainer
+
+    class ClockedTrainer(Trainer):
+        """The trainer, with the time spent scoring the model taken out of its clock."""
+
+        started, scoring = 0.0, 0.0
+        loop_seconds_at_val: list
+
+        def _validate(self, *args, **kwargs):
+            begin = time.perf_counter()
+            self.loop_seconds_at_val.append(begin - self.started - self.scoring)
+            super()._validate(*args, **kwargs)
+            self.scoring += time.perf_counter() - begin
+
+    spec = MODELS[FAST]
+    trainer = ClockedTrainer(build_model(FAST, seed), data, spec.recipe, seed=seed, eval_every=every,
+                             threads=threads or spec.cpu_threads)
+    trainer.loop_seconds_at_val = []
+    trainer.started = time.perf_counter()
+    trainer.fit()
+    loop_seconds = time.perf_counter() - trainer.started - trainer.scoring
+    results = trainer.results()  # scores the weights after the last step
+    h = trainer.history
+    return {"steps": trainer.step, "loop_seconds": loop_seconds, "val_error": results["val_error"],
+            "precision": trainer.precision,
+            "history": {"step": h.val_step + [trainer.step], "error": h.val_error + [results["val_error"]],
+                        "seconds": [round(s, 4) for s in trainer.loop_seconds_at_val] + [round(loop_seconds, 4)]}}
+
+
+def one_run(variant: str, seed: int, data_dir: str, every: int, threads: int | None) -> dict:
+    """Train once in this process and return its measurements."""
+    import torch
+
+    sys.path.insert(0, str(ROOT))
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from peer_recipe import train_peer
+
+    from helpers.data import load_mnist
+
+    data = load_mnist(data_dir, "cpu")  # the official split: validation on the 10,000 test digits
+    if variant == "peer":
+        if threads:
+            torch.set_num_threads(threads)
+        out = train_peer(data, seed, eval_every=every)
+        out.pop("model")
+        out["precision"] = "fp32"
+    else:
+        out = _ours(data, seed, every, threads)
+    h = out["history"]
+    first = next((i for i, e in enumerate(h["error"]) if e <= TARGET_ERROR), None)
+    return {
+        "variant": variant, "model": "peer (tuomaso/train_mnist_fast)" if variant == "peer" else FAST, "seed": seed,
+        "seconds_to_99": h["seconds"][first] if first is not None else None,
+        "step_to_99": h["step"][first] if first is not None else None,
+        "final_accuracy": round(100 - out["val_error"], 2), "steps": out["steps"],
+        "loop_seconds": round(out["loop_seconds"], 3), "precision": out["precision"], "eval_every": every,
+        "threads": torch.get_num_threads(), "torch": torch.__version__, "history": h,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data-dir", default=os.environ.get("MNIST_DATA_DIR", str(ROOT.parent / "shared" / "data")))
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--every", type=int, default=5, help="validate on the test digits every this many steps")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="CPU threads for both recipes (default: PyTorch's for the peer, the series' for ours)")
+    parser.add_argument("--variants", nargs="+", default=["peer", "ours"], choices=["peer", "ours"])
+    parser.add_argument("--pause", type=float, default=5.0, help="seconds to let the machine settle between runs")
+    parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "time_to_99.json"))
+    parser.add_argument("--one", nargs=2, metavar=("VARIANT", "SEED"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if not 1 <= args.every <= 100:
+        parser.error(f"--every={args.every}: validate at least every 100 steps (1..100)")
+    if args.one:
+        print(json.dumps(one_run(args.one[0], int(args.one[1]), args.data_dir, args.every, args.threads)))
+        return
+
+    runs = []
+    for i, seed in enumerate(args.seeds):
+        for variant in args.variants if i % 2 == 0 else args.variants[::-1]:
+            time.sleep(args.pause)
+            command = [sys.executable, __file__, "--one", variant, str(seed), "--data-dir", args.data_dir,
+                       "--every", str(args.every)] + (["--threads", str(args.threads)] if args.threads else [])
+            out = subprocess.run(command, capture_output=True, text=True)
+            if out.returncode:
+                sys.exit(f"{variant} seed {seed} failed:\n{out.stderr[-3000:]}")
+            run = json.loads(out.stdout.strip().splitlines()[-1])
+            runs.append(run)
+            reached = (f"99 % after {run['seconds_to_99']:.2f} s (step {run['step_to_99']})"
+                       if run["seconds_to_99"] is not None else "never reached 99 %")
+            print(f"{variant:>4} seed {seed}: {reached} | final accuracy {run['final_accuracy']:.2f} % | loop "
+                  f"{run['loop_seconds']:.2f} s for {run['steps']} steps, {run['threads']} threads", flush=True)
+
+    summary = {}
+    for variant in args.variants:
+        mine = [r for r in runs if r["variant"] == variant]
+        times = [r["seconds_to_99"] if r["seconds_to_99"] is not None else float("inf") for r in mine]
+        median = statistics.median(times)
+        summary[variant] = {
+            "median_seconds_to_99": median if median != float("inf") else None,
+            "reached_99": sum(t != float("inf") for t in times), "runs": len(mine),
+            "median_loop_seconds": statistics.median(r["loop_seconds"] for r in mine),
+            "final_accuracies": [r["final_accuracy"] for r in mine],
+        }
+    if {"peer", "ours"} <= set(summary) and summary["ours"]["median_seconds_to_99"]:
+        peer = summary["peer"]["median_seconds_to_99"]
+        summary["speedup"] = peer / summary["ours"]["median_seconds_to_99"] if peer else None
+        print(f"median time to 99 %: peer {peer if peer is None else round(peer, 2)} s, ours "
+              f"{summary['ours']['median_seconds_to_99']:.2f} s"
+              + (f" -> {summary['speedup']:.1f}x sooner" if summary["speedup"] else ""))
+    import torch
+
+    report = {"machine": f"{platform.node()} / {platform.processor() or platform.machine()} / {os.cpu_count()} CPUs",
+              "torch": torch.__version__, "date": time.strftime("%Y-%m-%d %H:%M"), "eval_every": args.every,
+              "threads": args.threads, "target_accuracy": 100 - TARGET_ERROR, "summary": summary, "runs": runs}
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(report, indent=1, allow_nan=False) + "\n")
+    print("wrote", args.out)
+
+
+if __name__ == "__main__":
+    main()
