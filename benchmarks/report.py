@@ -191,7 +191,21 @@ def precision() -> str:
     return "\n".join(lines)
 
 
-TABLES = {"reproduction": reproduction, "training": training, "models": models, "seed_recipes": seed_recipes}
+def digits() -> str:
+    report = load("digits")
+    models = report["models"]
+    lines = [f"| the {report['digits']:,} test digits | `cnn` accuracy | `seed_linear` accuracy |", "|---|---|---|"]
+    for row in report["results"].values():
+        lines.append(f"| {row['description']} | {row['cnn']['accuracy']:.2f} % | "
+                     f"{row['seed_linear']['accuracy']:.2f} % |")
+    lines += ["", f"The runs used (default recipes, seed {report['seed']}): `cnn` at "
+              f"{models['cnn']['test_error']:.2f} % and `seed_linear` at {models['seed_linear']['test_error']:.2f} % "
+              "test error. " + measured_on(report)]
+    return "\n".join(lines)
+
+
+TABLES = {"reproduction": reproduction, "training": training, "models": models, "seed_recipes": seed_recipes,
+          "digits": digits}
 
 
 def block(name: str) -> re.Pattern:
