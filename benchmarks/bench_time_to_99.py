@@ -32,17 +32,20 @@ TARGET_ERROR = 1.0  # percent: 99 % accuracy
 
 def _ours(data, seed: int, every: int, threads: int | None) -> dict:
     """Train ``MODELS[FAST]`` with the trainer, timing its loop with the validations taken out."""
+    import torch
+
     from helpers.models import MODELS, build_model
     from helpers.training import Trainer
 
     class ClockedTrainer(Trainer):
         """The trainer, with the time spent scoring the model taken out of its clock."""
 
-        started, scoring = 0.0, 0.0
+        started, scoring, threads_used = 0.0, 0.0, 0
         loop_seconds_at_val: list
 
         def _validate(self, *args, **kwargs):
             begin = time.perf_counter()
+            self.threads_used = torch.get_num_threads()  # inside the trainer's thread setting
             self.loop_seconds_at_val.append(begin - self.started - self.scoring)
             super()._validate(*args, **kwargs)
             self.scoring += time.perf_counter() - begin
@@ -57,7 +60,7 @@ def _ours(data, seed: int, every: int, threads: int | None) -> dict:
     results = trainer.results()  # scores the weights after the last step
     h = trainer.history
     return {"steps": trainer.step, "loop_seconds": loop_seconds, "val_error": results["val_error"],
-            "precision": trainer.precision,
+            "precision": trainer.precision, "threads": trainer.threads_used,
             "history": {"step": h.val_step + [trainer.step], "error": h.val_error + [results["val_error"]],
                         "seconds": [round(s, 4) for s in trainer.loop_seconds_at_val] + [round(loop_seconds, 4)]}}
 
@@ -78,7 +81,7 @@ def one_run(variant: str, seed: int, data_dir: str, every: int, threads: int | N
             torch.set_num_threads(threads)
         out = train_peer(data, seed, eval_every=every)
         out.pop("model")
-        out["precision"] = "fp32"
+        out["precision"], out["threads"] = "fp32", torch.get_num_threads()
     else:
         out = _ours(data, seed, every, threads)
     h = out["history"]
@@ -89,7 +92,7 @@ def one_run(variant: str, seed: int, data_dir: str, every: int, threads: int | N
         "step_to_99": h["step"][first] if first is not None else None,
         "final_accuracy": round(100 - out["val_error"], 2), "steps": out["steps"],
         "loop_seconds": round(out["loop_seconds"], 3), "precision": out["precision"], "eval_every": every,
-        "threads": torch.get_num_threads(), "torch": torch.__version__, "history": h,
+        "threads": out["threads"], "torch": torch.__version__, "history": h,
     }
 
 
@@ -97,7 +100,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data-dir", default=os.environ.get("MNIST_DATA_DIR", str(ROOT.parent / "shared" / "data")))
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    parser.add_argument("--every", type=int, default=5, help="validate on the test digits every this many steps")
+    parser.add_argument("--every", type=int, default=10, help="validate on the test digits every this many steps")
     parser.add_argument("--threads", type=int, default=None,
                         help="CPU threads for both recipes (default: PyTorch's for the peer, the series' for ours)")
     parser.add_argument("--variants", nargs="+", default=["peer", "ours"], choices=["peer", "ours"])
