@@ -34,41 +34,22 @@ TARGET_ERROR = 1.0  # percent: 99 % accuracy
 
 
 def _ours(data, seed: int, every: int, threads: int | None) -> dict:
-    """Train ``MODELS[FAST]`` with the trainer, timing its loop with the validations taken out."""
+    """Train ``MODELS[FAST]`` with the trainer; its history's seconds leave the time spent scoring out."""
     import torch
 
     from helpers.models import MODELS, build_model
     from helpers.training import Trainer
 
-    class ClockedTrainer(Trainer):
-        """The trainer, with the time spent scoring the model taken out of its clock."""
-
-        started, scoring, threads_used = 0.0, 0.0, 0
-        loop_seconds_at_val: list
-
-        def _validate(self, *args, **kwargs):
-            begin = time.perf_counter()
-            self.threads_used = torch.get_num_threads()  # inside the trainer's thread setting
-            self.loop_seconds_at_val.append(begin - self.started - self.scoring)
-            super()._validate(*args, **kwargs)
-            self.scoring += time.perf_counter() - begin
-
     spec = MODELS[FAST]
-    trainer = ClockedTrainer(build_model(FAST, seed), data, spec.recipe, seed=seed, eval_every=every,
-                             threads=threads or spec.cpu_threads)
-    trainer.loop_seconds_at_val = []
-    trainer.started = time.perf_counter()
+    trainer = Trainer(build_model(FAST, seed), data, spec.recipe, seed=seed, eval_every=every,
+                      threads=threads or spec.cpu_threads)
     trainer.fit()
-    loop_seconds = time.perf_counter() - trainer.started - trainer.scoring
-    if len(trainer.loop_seconds_at_val) != len(trainer.history.val_step):
-        raise RuntimeError("Trainer._validate was not called for every validation: the trainer changed, update "
-                           "ClockedTrainer in benchmarks/bench_time_to_99.py")
     results = trainer.results()  # scores the weights after the last step
-    h = trainer.history
-    return {"steps": trainer.step, "loop_seconds": loop_seconds, "val_error": results["val_error"],
-            "precision": trainer.precision, "threads": trainer.threads_used,
-            "history": {"step": h.val_step + [trainer.step], "error": h.val_error + [results["val_error"]],
-                        "seconds": [round(s, 4) for s in trainer.loop_seconds_at_val] + [round(loop_seconds, 4)]}}
+    val = results["history"]["val"]
+    return {"steps": trainer.step, "loop_seconds": trainer.train_seconds - trainer.eval_seconds,
+            "val_error": results["val_error"], "precision": trainer.precision,
+            "threads": trainer.threads or torch.get_num_threads(),
+            "history": {"step": val["step"], "error": val["error"], "seconds": val["seconds"]}}
 
 
 def one_run(variant: str, seed: int, data_dir: str, every: int, threads: int | None) -> dict:

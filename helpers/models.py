@@ -38,7 +38,8 @@ class Recipe:
         return replace(self, **changes)
 
     def as_dict(self) -> dict:
-        return asdict(self)
+        """The recipe as JSON has it (tuples become lists), so that a recipe read back compares equal."""
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
 
 
 def seed_linear() -> nn.Module:

@@ -82,7 +82,7 @@ class History:
     val_step: list[int] = field(default_factory=list)
     val_loss: list[float] = field(default_factory=list)
     val_error: list[float] = field(default_factory=list)
-    val_seconds: list[float] = field(default_factory=list)  # training-loop time when each validation ran
+    val_seconds: list[float] = field(default_factory=list)  # training time before each validation, scoring excluded
 
     def cumulative(self, steps: int) -> tuple[torch.Tensor, torch.Tensor]:
         """The post's training metrics for steps 0..steps-1: loss and error (%) over all samples seen so far.
@@ -111,7 +111,8 @@ class Trainer:
         self.total_steps = recipe.epochs * len(self.batches)
         self.optimizer, self.scheduler = build_optimizer(self.model, recipe, self.total_steps)
         self.params = [p for p in self.model.parameters() if p.requires_grad]
-        self.plain_sgd = recipe.momentum == 0 and recipe.weight_decay == 0 and self.scheduler is None
+        self.plain_sgd = (recipe.optimizer == "sgd" and recipe.momentum == 0 and recipe.weight_decay == 0
+                          and self.scheduler is None)
         self.precision = "bf16" if recipe.bf16 and native_bf16(self.device) else "fp32"
         bf16 = torch.autocast(self.device.type, dtype=torch.bfloat16)
         self.autocast = bf16 if self.precision == "bf16" else nullcontext()
@@ -120,7 +121,8 @@ class Trainer:
         self.history = History(zeros, zeros.clone(), sizes)
         self.epoch = 0  # epochs completed
         self.step = 0  # optimiser steps taken
-        self.train_seconds = 0.0
+        self.train_seconds = 0.0  # the loop's time, validations included
+        self.eval_seconds = 0.0  # of which scoring the model
         self.stopped_early = False
         self.progress = None  # anything with .update(): a progress bar, moved every step
 
@@ -184,12 +186,16 @@ class Trainer:
             self.scheduler.step()
 
     def _validate(self, epoch_start: float) -> None:
+        if self.device.type == "cuda":
+            torch.cuda.synchronize(self.device)  # the steps so far count as training, not as scoring
+        begin = time.perf_counter()
         loss, error = evaluate(self.model, self.data.val)
         h = self.history
         h.val_step.append(self.step)
         h.val_loss.append(loss.item())  # one sync per validation, never per step
         h.val_error.append(error.item())
-        h.val_seconds.append(self.train_seconds + time.perf_counter() - epoch_start)
+        h.val_seconds.append(self.train_seconds + begin - epoch_start - self.eval_seconds)  # scoring not counted
+        self.eval_seconds += time.perf_counter() - begin
         if not math.isfinite(h.val_loss[-1]):
             self._diverged(self.step, h.val_loss[-1], "validation loss")
         if self.target_error is not None and h.val_error[-1] <= self.target_error:
@@ -226,6 +232,7 @@ class Trainer:
             "step": self.step,
             "stopped_early": self.stopped_early,
             "train_seconds": self.train_seconds,
+            "eval_seconds": self.eval_seconds,
             "precision": self.precision,
             "batch_loss": h.batch_loss.cpu(),
             "batch_correct": h.batch_correct.cpu(),
@@ -240,6 +247,7 @@ class Trainer:
         self.generator.set_state(state["generator"].cpu())
         self.epoch, self.step = state["epoch"], state["step"]
         self.stopped_early, self.train_seconds = state["stopped_early"], state["train_seconds"]
+        self.eval_seconds = state["eval_seconds"]
         h = self.history
         h.batch_loss.copy_(state["batch_loss"])
         h.batch_correct.copy_(state["batch_correct"])
@@ -264,6 +272,7 @@ class Trainer:
             "last_periodic_val_error": h.val_error[-1],
             "reached_target": self.stopped_early,
             "train_seconds": round(self.train_seconds, 3),
+            "eval_seconds": round(self.eval_seconds, 3),
             "precision": self.precision,
             "history": {
                 "train": {"step": keep, "loss": train_loss[keep_t].tolist(), "error": train_error[keep_t].tolist()},
@@ -271,7 +280,7 @@ class Trainer:
                     "step": h.val_step + [steps],
                     "loss": h.val_loss + [loss.item()],
                     "error": h.val_error + [error.item()],
-                    "seconds": [round(t, 3) for t in h.val_seconds + [self.train_seconds]],
+                    "seconds": [round(t, 3) for t in h.val_seconds + [self.train_seconds - self.eval_seconds]],
                 },
             },
         }
@@ -358,6 +367,9 @@ def train(
                               "data": data.description, "data_fingerprint": fingerprint(data)})
             _fit_with_checkpoints(trainer, run, config, progress)
             metrics = _metrics(config, trainer, run, data)
+            if not math.isfinite(metrics["val_loss"]):  # the very last update blew up
+                raise TrainingDiverged(f"training diverged: the validation loss after the last step is "
+                                       f"{metrics['val_loss']} with lr {trainer.recipe.lr}. Fix: use a smaller lr")
         run.publish(metrics)
     return RunResult(model, metrics, run.path, data)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -41,6 +42,15 @@ def make_mnist(root: Path, n_train: int = 640, n_test: int = 200) -> Path:
         write_idx(raw / f"{prefix}-images-idx3-ubyte", images)
         write_idx(raw / f"{prefix}-labels-idx1-ubyte", labels)
     return root
+
+
+def without_wall_clock(metrics: dict) -> dict:
+    """A copy of a run's metrics without what differs between two identical runs: times and the date."""
+    metrics = json.loads(json.dumps(metrics))
+    for key in ("train_seconds", "eval_seconds", "finished_at"):
+        del metrics[key]
+    del metrics["history"]["val"]["seconds"]
+    return metrics
 
 
 @pytest.fixture

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 import torch
+from conftest import without_wall_clock
 
 from helpers import checkpoints
 from helpers.data import Mnist, Split, fingerprint, load_mnist
@@ -222,12 +224,7 @@ def test_resuming_mid_run_ends_exactly_like_an_uninterrupted_run(tiny_mnist, tmp
     RunFolder(tmp_path / "b", config, fingerprint(data)).save_state(first.state_dict())
     resumed = train(config, data_dir=tiny_mnist, artifacts_dir=tmp_path / "b", progress=False)
 
-    def without_timing(metrics):
-        metrics = json.loads(json.dumps(metrics))
-        del metrics["train_seconds"], metrics["finished_at"], metrics["history"]["val"]["seconds"]
-        return metrics
-
-    assert without_timing(resumed.metrics) == without_timing(whole.metrics)
+    assert without_wall_clock(resumed.metrics) == without_wall_clock(whole.metrics)
 
 
 def test_checkpoint_writes_are_atomic(tmp_path, monkeypatch):
@@ -244,3 +241,19 @@ def test_checkpoint_writes_are_atomic(tmp_path, monkeypatch):
     monkeypatch.undo()
     assert checkpoints.load_checkpoint(path) == {"step": 1}
     assert [p.name for p in tmp_path.iterdir()] == ["ck.pt"]  # no temporary file left behind
+
+
+def test_validation_time_is_left_out_of_the_training_clock(monkeypatch):
+    import helpers.training as training
+
+    def slow_evaluate(model, split):
+        time.sleep(0.05)
+        return evaluate(model, split)
+
+    monkeypatch.setattr(training, "evaluate", slow_evaluate)
+    trainer = Trainer(build_model("softmax", 0), random_data(), Recipe(epochs=2, batch_size=32, lr=0.1), eval_every=1)
+    trainer.fit()
+    h = trainer.history
+    assert len(h.val_step) == trainer.step == 10
+    assert trainer.eval_seconds >= 10 * 0.05 and trainer.train_seconds >= trainer.eval_seconds
+    assert h.val_seconds == sorted(h.val_seconds) and h.val_seconds[-1] < 0.05  # ten scorings, none counted
