@@ -36,6 +36,7 @@ class Batches:
         return sizes
 
     def __iter__(self):
+        """Draw the epoch's order and lay the split out in it now; the batches are slices of that copy."""
         device = self.split.x.device
         order = torch.randperm(len(self.split), generator=self.generator)
         shifts = None
@@ -45,7 +46,10 @@ class Batches:
         order = order.to(device, non_blocking=True)
         torch.index_select(self.split.x, 0, order, out=self.images)
         torch.index_select(self.split.y, 0, order, out=self.labels)
-        for start in range(0, len(order), self.batch_size):
+        return self._slices(shifts)
+
+    def _slices(self, shifts: torch.Tensor | None):
+        for start in range(0, len(self.split), self.batch_size):
             x = self.images[start : start + self.batch_size]
             if shifts is not None:
                 x = shift_images(x, shifts[start : start + self.batch_size], self.shift)

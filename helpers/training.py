@@ -125,6 +125,7 @@ class Trainer:
         self.eval_seconds = 0.0  # of which scoring the model
         self.stopped_early = False
         self.progress = None  # anything with .update(): a progress bar, moved every step
+        self.caller_threads = torch.get_num_threads()
 
     @property
     def finished(self) -> bool:
@@ -138,16 +139,19 @@ class Trainer:
                 after_epoch(self)
 
     def fit_epoch(self) -> None:
-        """One epoch, with the trainer's CPU threads (the caller's setting comes back afterwards)."""
+        """One epoch. The many small operations of the steps run on the trainer's CPU threads; the few large ones
+        (the epoch's shuffled copy, the validations) on all of the caller's, whose setting comes back afterwards."""
+        start, self.caller_threads = time.perf_counter(), torch.get_num_threads()
+        batches = iter(self.batches)  # lays out the epoch's shuffled copy
         with cpu_threads(self.threads):
-            self._epoch()
+            self._epoch(batches, start)
 
-    def _epoch(self) -> None:
+    def _epoch(self, batches, start: float) -> None:
         """One epoch of the post's loop: forward, loss, backward, (validate), update."""
-        start, first = time.perf_counter(), self.step
+        first = self.step
         losses, scores = [], []  # kept on the device: no host sync per step
         self.model.train()
-        for x, y in self.batches:
+        for x, y in batches:
             with self.autocast:
                 logits = self.model(x)
                 loss = F.cross_entropy(logits, y, label_smoothing=self.recipe.label_smoothing)
@@ -189,7 +193,8 @@ class Trainer:
         if self.device.type == "cuda":
             torch.cuda.synchronize(self.device)  # the steps so far count as training, not as scoring
         begin = time.perf_counter()
-        loss, error = evaluate(self.model, self.data.val)
+        with cpu_threads(self.caller_threads):
+            loss, error = evaluate(self.model, self.data.val)
         h = self.history
         h.val_step.append(self.step)
         h.val_loss.append(loss.item())  # one sync per validation, never per step

@@ -18,11 +18,16 @@ def data() -> Mnist:
     return Mnist(split, split, "random")
 
 
+def threads_seen(model, **trainer_kwargs) -> tuple[set[int], set[int]]:
+    """The thread counts during the training steps' forward passes, and during the validations'."""
+    steps, validations = set(), set()
+    model.register_forward_hook(lambda m, *_: (steps if m.training else validations).add(torch.get_num_threads()))
+    Trainer(model, data(), Recipe(epochs=1, batch_size=64, lr=0.1), eval_every=2, **trainer_kwargs).fit()
+    return steps, validations
+
+
 def threads_seen_while_training(model, **trainer_kwargs) -> set[int]:
-    seen = set()
-    model.register_forward_hook(lambda *_: seen.add(torch.get_num_threads()))
-    Trainer(model, data(), Recipe(epochs=1, batch_size=64, lr=0.1), **trainer_kwargs).fit()
-    return seen
+    return threads_seen(model, **trainer_kwargs)[0]
 
 
 @pytest.fixture
@@ -39,6 +44,10 @@ def test_the_trainer_trains_with_its_threads_and_gives_the_callers_back(two_thre
     assert threads_seen_while_training(build_model("softmax"), threads=1) == {1}
     assert torch.get_num_threads() == 2
     assert threads_seen_while_training(build_model("softmax")) == {2}  # None: the caller's setting
+
+
+def test_validations_use_all_of_the_callers_threads(two_threads):
+    assert threads_seen(build_model("softmax"), threads=1) == ({1}, {2})
 
 
 def test_the_environment_wins(two_threads, monkeypatch):
