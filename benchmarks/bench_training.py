@@ -32,7 +32,7 @@ def one_run(variant: str, seed: int, data_dir: str, device: str, epochs: int) ->
     sys.path.insert(0, str(ROOT))
     from helpers.data import load_mnist
     from helpers.environment import device_name, pick_device
-    from helpers.models import build_model
+    from helpers.models import MODELS, build_model
     from helpers.reference import post_loop
     from helpers.training import RunConfig, Trainer
 
@@ -45,7 +45,8 @@ def one_run(variant: str, seed: int, data_dir: str, device: str, epochs: int) ->
         seconds, val_error, train_error = out["train_seconds"], out["final_val_error"], out["train_error"][-1]
         last_periodic = out["val_error"][-1]
     else:
-        trainer = Trainer(model, data, RunConfig(epochs=epochs).recipe, seed=seed)
+        trainer = Trainer(model, data, RunConfig(epochs=epochs).recipe, seed=seed,
+                          threads=MODELS["seed_linear"].cpu_threads)  # the trainer's own thread choice
         trainer.fit()
         results = trainer.results()
         seconds, val_error, train_error = trainer.train_seconds, results["val_error"], results["train_error"]
