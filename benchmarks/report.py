@@ -226,8 +226,8 @@ def time_to_99() -> str:
     return "\n".join(lines)
 
 
-TABLES = {"reproduction": reproduction, "training": training, "models": models, "seed_recipes": seed_recipes,
-          "digits": digits}
+TABLES = {"reproduction": reproduction, "training": training, "cpu": cpu, "precision": precision, "models": models,
+          "time_to_99": time_to_99, "digits": digits, "seed_recipes": seed_recipes}
 
 
 def block(name: str) -> re.Pattern:
