@@ -52,7 +52,7 @@ def _ours(data, seed: int, every: int, threads: int | None) -> dict:
             "history": {"step": val["step"], "error": val["error"], "seconds": val["seconds"]}}
 
 
-def one_run(variant: str, seed: int, data_dir: str, every: int, threads: int | None) -> dict:
+def one_run(variant: str, seed: int, data_dir: str, every: int, threads: int | None, device: str = "cpu") -> dict:
     """Train once in this process and return its measurements."""
     import torch
 
@@ -61,8 +61,9 @@ def one_run(variant: str, seed: int, data_dir: str, every: int, threads: int | N
     from peer_recipe import train_peer
 
     from helpers.data import load_mnist
+    from helpers.environment import pick_device
 
-    data = load_mnist(data_dir, "cpu")  # the official split: validation on the 10,000 test digits
+    data = load_mnist(data_dir, pick_device(device))  # the official split: validation on the 10,000 test digits
     if variant == "peer":
         if threads:
             torch.set_num_threads(threads)
@@ -93,12 +94,14 @@ def main() -> None:
     parser.add_argument("--variants", nargs="+", default=["peer", "ours"], choices=["peer", "ours"])
     parser.add_argument("--pause", type=float, default=5.0, help="seconds to let the machine settle between runs")
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "time_to_99.json"))
+    parser.add_argument("--device", default="cpu", help="cpu (default), cuda or auto")
     parser.add_argument("--one", nargs=2, metavar=("VARIANT", "SEED"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if not 1 <= args.every <= 100:
         parser.error(f"--every={args.every}: validate at least every 100 steps (1..100)")
     if args.one:
-        print(json.dumps(one_run(args.one[0], int(args.one[1]), args.data_dir, args.every, args.threads)))
+        print(json.dumps(one_run(args.one[0], int(args.one[1]), args.data_dir, args.every, args.threads,
+                                 args.device)))
         return
 
     runs = []
@@ -106,7 +109,8 @@ def main() -> None:
         for variant in args.variants if i % 2 == 0 else args.variants[::-1]:
             time.sleep(args.pause)
             command = [sys.executable, __file__, "--one", variant, str(seed), "--data-dir", args.data_dir,
-                       "--every", str(args.every)] + (["--threads", str(args.threads)] if args.threads else [])
+                       "--every", str(args.every), "--device", args.device] + (
+                           ["--threads", str(args.threads)] if args.threads else [])
             out = subprocess.run(command, capture_output=True, text=True)
             if out.returncode:
                 sys.exit(f"{variant} seed {seed} failed:\n{out.stderr[-3000:]}")

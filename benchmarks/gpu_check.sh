@@ -7,7 +7,8 @@
 # 1. the GPU tests (tests/test_gpu.py: the same numbers as on the CPU, no host sync per step) and the
 #    trainer's CPU tests;
 # 2. the post's loop against the trainer on the GPU (bench_training.py, seeds 0 1 2), with CUDA peak memory;
-# 3. the CNN's time to 99 % / 99.5 % on the GPU (bench_models.py, seed 0).
+# 3. the CNN's time to 99 % / 99.5 % on the GPU (bench_models.py, seed 0);
+# 4. the peer's recipe against cnn_fast, time to 99 % on the GPU (bench_time_to_99.py, seeds 0 1 2).
 # Results (JSON and logs) go to RESULTS_DIR (default: benchmarks/results/gpu).
 # On a lent machine that cannot see ../shared, copy ../shared/data into a git-ignored folder of the
 # checkout (e.g. .mnist/, about 55 MB) and point MNIST_DATA_DIR at it.
@@ -31,9 +32,11 @@ if [ -z "${MNIST_DATA_DIR:-}" ] || [ ! -d "$MNIST_DATA_DIR/MNIST/raw" ]; then
     exit 2
 fi
 
-"$python" -m pytest -q -p no:cacheprovider tests/test_gpu.py tests/test_training.py 2>&1 | tee "$out/pytest.txt"
+"$python" -m pytest -q -p no:cacheprovider tests/test_gpu.py tests/test_training.py tests/test_threads.py tests/test_fast_recipe.py 2>&1 | tee "$out/pytest.txt"
 "$python" benchmarks/bench_training.py --device "$device" --seeds 0 1 2 --pause 2 \
     --out "$out/training.json" 2>&1 | tee "$out/training.txt"
-"$python" benchmarks/bench_models.py --device "$device" --models cnn --seeds 0 \
+"$python" benchmarks/bench_models.py --device "$device" --models cnn cnn_fast --seeds 0 \
     --out "$out/models.json" 2>&1 | tee "$out/models.txt"
+"$python" benchmarks/bench_time_to_99.py --device "$device" --seeds 0 1 2 --pause 1 \
+    --out "$out/time_to_99.json" 2>&1 | tee "$out/time_to_99.txt"
 echo "results in $out"
