@@ -257,3 +257,12 @@ def test_validation_time_is_left_out_of_the_training_clock(monkeypatch):
     assert len(h.val_step) == trainer.step == 10
     assert trainer.eval_seconds >= 10 * 0.05 and trainer.train_seconds >= trainer.eval_seconds
     assert h.val_seconds == sorted(h.val_seconds) and h.val_seconds[-1] < 0.05  # ten scorings, none counted
+
+
+@pytest.mark.parametrize("name", ["mlp", "cnn_fast"])  # one-cycle and Adam state in the checkpoint
+def test_a_finished_run_with_a_schedule_is_loaded_not_retrained(tiny_mnist, tmp_path, capsys, name):
+    config = RunConfig(model=name, epochs=1, batch_size=64)
+    first = train(config, data_dir=tiny_mnist, artifacts_dir=tmp_path, progress=False)
+    capsys.readouterr()
+    again = train(config, data_dir=tiny_mnist, artifacts_dir=tmp_path, progress=False)
+    assert "Loaded the finished run" in capsys.readouterr().out and again.metrics == first.metrics
