@@ -354,7 +354,8 @@ def train(
     model = build_model(config.model, config.seed)
     trainer = Trainer(model, data, config.recipe, seed=config.seed, eval_every=config.eval_every,
                       target_error=config.target_error, threads=threads or MODELS[config.model].cpu_threads)
-    run = RunFolder(artifacts_dir, config, fingerprint(data))
+    data_fingerprint = fingerprint(data)
+    run = RunFolder(artifacts_dir, config, data_fingerprint)
     with run.claimed(), _sigterm_as_interrupt():
         if not resume and any(run.path.iterdir()):
             run.set_aside("resume=False")
@@ -369,7 +370,7 @@ def train(
         metrics = run.finished_metrics() if trainer.finished else None
         if metrics is None:
             run.write_config({"config": asdict(config), "recipe": trainer.recipe.as_dict(),
-                              "data": data.description, "data_fingerprint": fingerprint(data)})
+                              "data": data.description, "data_fingerprint": data_fingerprint})
             _fit_with_checkpoints(trainer, run, config, progress)
             metrics = _metrics(config, trainer, run, data)
             if not math.isfinite(metrics["val_loss"]):  # the very last update blew up
