@@ -9,6 +9,15 @@ import sys
 from .data import DEFAULT_DATA_DIR
 
 
+def _threads(text: str) -> int | str:
+    if text == "auto":
+        return text
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is neither a number nor auto") from None
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m helpers", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -38,8 +47,9 @@ def main(argv: list[str] | None = None) -> int:
     train.add_argument("--target-error", type=float, help="stop at the first validation with an error (%%) at or "
                        "below this")
     train.add_argument("--device", default="auto", help="auto (a GPU when there is one, default), cpu, cuda or cuda:N")
-    train.add_argument("--threads", type=int, help="CPU threads to train with (default: the model's own choice; "
-                       "OMP_NUM_THREADS in the environment wins)")
+    train.add_argument("--threads", type=_threads, help="CPU threads for the training steps: a number, or auto (the "
+                       "faster of 1 and all, timed while training); default: the model's own choice; "
+                       "OMP_NUM_THREADS in the environment wins")
     train.add_argument("--no-resume", dest="resume", action="store_false", help="start afresh: an earlier run of "
                        "the same configuration is moved aside, never deleted")
     train.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bar")

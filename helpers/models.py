@@ -109,10 +109,10 @@ class ModelSpec:
     build: Callable[[], nn.Module]
     recipe: Recipe
     summary: str
-    # Intra-op threads to train with on a CPU (None: PyTorch's default, every core). A tiny model's steps are
-    # dozens of tiny operations; spread over several threads they wait for each other, and far worse when
-    # another program holds a core. benchmarks/bench_threads.py measures the choice.
-    cpu_threads: int | None = None
+    # Intra-op threads for the training steps on a CPU (helpers.step_threads): "auto" times 1 thread against all
+    # of them as it trains and keeps the faster; a number fixes it. A linear model's steps are a few tiny
+    # operations that only lose from being split: one thread, always. benchmarks/bench_cpu.py measures both.
+    cpu_threads: int | str = "auto"
 
 
 MODELS: dict[str, ModelSpec] = {

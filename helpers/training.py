@@ -21,6 +21,7 @@ import platform
 import signal
 import threading
 import time
+from collections import Counter
 from contextlib import contextmanager, nullcontext
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -38,6 +39,7 @@ from .environment import cpu_threads, device_name, native_bf16, pick_device
 from .evaluation import evaluate
 from .models import MODELS, Recipe, build_model, count_parameters, default_recipe
 from .runs import RunBusyError, RunFolder, check_artifacts_dir
+from .step_threads import StepThreads
 
 __all__ = ["ParameterError", "RunBusyError", "RunConfig", "Trainer", "TrainingDiverged", "build_optimizer", "train",
            "latest_run"]
@@ -101,9 +103,10 @@ class Trainer:
     same numbers for one epoch."""
 
     def __init__(self, model: nn.Module, data: Mnist, recipe: Recipe, *, seed: int = 0, eval_every: int = 500,
-                 target_error: float | None = None, threads: int | None = None):
+                 target_error: float | None = None, threads: int | str | None = None):
         self.device = data.device
-        self.threads = threads if self.device.type == "cpu" else None  # intra-op threads while training
+        self.threads = threads if self.device.type == "cpu" else None  # the steps' CPU threads: n, "auto" or None
+        self.step_threads = StepThreads(self.threads, not_counted=lambda: self.eval_seconds)
         self.model, self.data, self.recipe = model.to(self.device), data, recipe
         self.eval_every, self.target_error = eval_every, target_error
         self.generator = torch.Generator().manual_seed(seed)  # CPU: the same shuffles on every device
@@ -139,12 +142,16 @@ class Trainer:
                 after_epoch(self)
 
     def fit_epoch(self) -> None:
-        """One epoch. The many small operations of the steps run on the trainer's CPU threads; the few large ones
-        (the epoch's shuffled copy, the validations) on all of the caller's, whose setting comes back afterwards."""
+        """One epoch. The many small operations of the steps run on the trainer's CPU threads (``threads``: a
+        number, or "auto": timed while training, see ``helpers.step_threads``); the few large ones (the epoch's
+        shuffled copy, the validations) on all of the caller's, whose setting comes back afterwards."""
         start, self.caller_threads = time.perf_counter(), torch.get_num_threads()
         batches = iter(self.batches)  # lays out the epoch's shuffled copy
-        with cpu_threads(self.threads):
+        if self.device.type != "cpu":
             self._epoch(batches, start)
+            return
+        with self.step_threads.epoch(batches, self.step) as steps:
+            self._epoch(steps, start)
 
     def _epoch(self, batches, start: float) -> None:
         """One epoch of the post's loop: forward, loss, backward, (validate), update."""
@@ -239,6 +246,7 @@ class Trainer:
             "train_seconds": self.train_seconds,
             "eval_seconds": self.eval_seconds,
             "precision": self.precision,
+            "step_threads": self.step_threads.state_dict(),
             "batch_loss": h.batch_loss.cpu(),
             "batch_correct": h.batch_correct.cpu(),
             "val": [h.val_step, h.val_loss, h.val_error, h.val_seconds],
@@ -253,12 +261,23 @@ class Trainer:
         self.epoch, self.step = state["epoch"], state["step"]
         self.stopped_early, self.train_seconds = state["stopped_early"], state["train_seconds"]
         self.eval_seconds = state["eval_seconds"]
+        if "step_threads" in state:  # checkpoints written before the timed choice have none
+            self.step_threads.load_state_dict(state["step_threads"])
         h = self.history
         h.batch_loss.copy_(state["batch_loss"])
         h.batch_correct.copy_(state["batch_correct"])
         h.val_step, h.val_loss, h.val_error, h.val_seconds = (list(v) for v in state["val"])
 
     # -- results ------------------------------------------------------------------------------------
+
+    def _threads_report(self) -> dict | None:
+        """On a CPU: the thread setting, how many steps ran with each count and what the probes chose."""
+        if self.device.type != "cpu":
+            return None
+        st = self.step_threads
+        return {"setting": st.threads, "steps_on": {str(n): st.steps_on[n] for n in sorted(st.steps_on)},
+                "probes": len(st.probes), "chosen": {str(n): c for n, c in sorted(Counter(
+                    p["chosen"] for p in st.probes).items())}}
 
     def results(self) -> dict:
         """Final metrics (validation after the last step) and the history that the plots use."""
@@ -279,6 +298,7 @@ class Trainer:
             "train_seconds": round(self.train_seconds, 3),
             "eval_seconds": round(self.eval_seconds, 3),
             "precision": self.precision,
+            "cpu_threads": self._threads_report(),
             "history": {
                 "train": {"step": keep, "loss": train_loss[keep_t].tolist(), "error": train_error[keep_t].tolist()},
                 "val": {
@@ -329,20 +349,20 @@ def train(
     resume: bool = True,
     progress: bool = True,
     data: Mnist | None = None,
-    threads: int | None = None,
+    threads: int | str | None = None,
 ) -> RunResult:
     """Train (or resume, or just load) the run that ``config`` describes; return the model and metrics.
 
     A finished run is loaded, not retrained, unless ``resume=False`` (which moves the earlier run aside).
-    Taught in notebook 03, section 4. See ``helpers.runs`` for the files. ``threads``: CPU threads to train with
-    (None: the model's own choice, ``MODELS[name].cpu_threads``; ``OMP_NUM_THREADS`` or ``MKL_NUM_THREADS`` in the
-    environment win over both).
+    Taught in notebook 03, section 4. See ``helpers.runs`` for the files. ``threads``: CPU threads for the
+    training steps, a number or "auto" (timed while training: ``helpers.step_threads``); None: the model's own
+    choice, ``MODELS[name].cpu_threads``. ``OMP_NUM_THREADS`` or ``MKL_NUM_THREADS`` in the environment win.
     """
     check_flag("resume", resume)
     check_flag("progress", progress)
-    if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int) or threads < 1):
-        raise ParameterError(f"threads={threads!r} is not accepted: threads must be a whole number >= 1 (or None "
-                             "for the model's own choice)")
+    if threads not in (None, "auto") and (isinstance(threads, bool) or not isinstance(threads, int) or threads < 1):
+        raise ParameterError(f"threads={threads!r} is not accepted: threads must be a whole number >= 1, 'auto' "
+                             "(timed while training) or None (the model's own choice)")
     device = pick_device(device)
     artifacts_dir = check_artifacts_dir(artifacts_dir)
     if data is None:

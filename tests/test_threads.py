@@ -1,5 +1,5 @@
 """CPU threads per model: applied while training, overridable, the environment wins, the caller's setting comes
-back, and the numbers do not depend on it."""
+back, and the numbers do not depend on it. "auto" (helpers.step_threads) times both counts and keeps the faster."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import torch
 from helpers import environment
 from helpers.data import Mnist, Split
 from helpers.models import MODELS, Recipe, build_model
+from helpers.step_threads import StepThreads
 from helpers.training import ParameterError, RunConfig, Trainer, train
 
 
@@ -74,10 +75,10 @@ def test_train_uses_the_models_choice_unless_told_otherwise(two_threads, tiny_mn
         train(RunConfig(model="softmax"), data_dir=tiny_mnist, artifacts_dir=tmp_path, threads=0)
 
 
-@pytest.mark.parametrize("name", ["seed_linear", "mlp"])
-def test_the_numbers_do_not_depend_on_the_thread_count(two_threads, name):
+@pytest.mark.parametrize(("name", "counts"), [("seed_linear", (1, 2)), ("mlp", (1, 2)), ("mlp", (2, "auto"))])
+def test_the_numbers_do_not_depend_on_the_thread_count(two_threads, name, counts):
     runs = []
-    for threads in (1, 2):
+    for threads in counts:
         trainer = Trainer(build_model(name, 1), data(), Recipe(epochs=2, batch_size=32, lr=0.05), seed=2,
                           eval_every=4, threads=threads)
         trainer.fit()
@@ -88,3 +89,122 @@ def test_the_numbers_do_not_depend_on_the_thread_count(two_threads, name):
     assert one.history.val_error == two.history.val_error
     for a, b in zip(one.model.parameters(), two.model.parameters(), strict=True):
         assert torch.allclose(a, b, rtol=1e-4, atol=1e-5)
+
+
+def test_a_convolutions_step_computes_the_same_with_one_or_two_threads(two_threads):
+    """oneDNN splits a convolution's sums by thread, so the last bits may differ; the step is the same step."""
+    x, y = data().train.x[:64], data().train.y[:64]
+    steps = []
+    for threads in (1, 2):
+        torch.set_num_threads(threads)
+        model = build_model("cnn", 3)
+        loss = torch.nn.functional.cross_entropy(model(x), y)
+        loss.backward()
+        steps.append((loss.detach(), [p.grad.clone() for p in model.parameters()]))
+    (loss1, grads1), (loss2, grads2) = steps
+    assert torch.allclose(loss1, loss2, rtol=1e-6)
+    for a, b in zip(grads1, grads2, strict=True):  # rounding: far below a gradient's own scale
+        assert (a - b).abs().max() <= 1e-4 * a.abs().max()
+
+
+# -- "auto": timed while training ---------------------------------------------------------------------
+
+
+class Machine:
+    """A pretend CPU: a step's seconds depend on the thread count it runs with (``cost``), on a fake clock."""
+
+    def __init__(self, cost: dict[int, float]):
+        self.cost, self.now = cost, 0.0
+
+    def clock(self) -> float:
+        return self.now
+
+    def train(self, chooser: StepThreads, steps: int, first_step: int = 0, pause_at=(), paused=None) -> list[int]:
+        seen = []
+        with chooser.epoch(range(steps), first_step) as batches:
+            for step in batches:
+                seen.append(torch.get_num_threads())
+                self.now += self.cost[torch.get_num_threads()]
+                if step + first_step in pause_at:  # a validation: time that is not a step's
+                    self.now += 100.0
+                    paused[0] += 100.0
+        return seen
+
+
+def test_auto_keeps_the_faster_count_and_probes_again_when_the_machine_changes(two_threads):
+    machine = Machine({1: 1.5, 2: 1.0})  # quiet: two threads are faster
+    chooser = StepThreads("auto", every=50, block=3, clock=machine.clock)
+    seen = machine.train(chooser, 50)
+    assert seen[:12] == [1] * 3 + [2] * 6 + [1] * 3  # the probe: A B B A, three steps each
+    assert set(seen[12:]) == {2} and chooser.choice == 2
+    assert torch.get_num_threads() == 2  # the caller's count is back
+    machine.cost = {1: 1.5, 2: 4.0}  # busy: another process holds a core
+    seen = machine.train(chooser, 50, first_step=50)  # the next probe starts at step 50
+    assert set(seen[12:]) == {1} and chooser.choice == 1
+    assert [p["chosen"] for p in chooser.probes] == [2, 1]
+    assert chooser.probes[1]["seconds_per_step"] == {"1": 1.5, "2": 4.0}
+    assert chooser.steps_on == {1: 6 + 6 + 38, 2: 6 + 38 + 6}
+
+
+def test_auto_leaves_the_validations_time_out_of_its_probes(two_threads):
+    machine, paused = Machine({1: 1.5, 2: 1.0}), [0.0]
+    chooser = StepThreads("auto", every=1000, block=3, clock=machine.clock, not_counted=lambda: paused[0])
+    machine.train(chooser, 30, pause_at={4, 5}, paused=paused)  # two validations in the two-thread blocks
+    assert chooser.choice == 2 and chooser.probes[0]["seconds_per_step"] == {"1": 1.5, "2": 1.0}
+
+
+def test_auto_restores_the_callers_count_when_training_stops_with_an_error(two_threads):
+    chooser = StepThreads("auto", clock=Machine({1: 1.0, 2: 2.0}).clock)
+    with pytest.raises(KeyboardInterrupt), chooser.epoch(range(10), 0) as batches:
+        for step in batches:
+            if step == 4:
+                assert torch.get_num_threads() == 2
+                raise KeyboardInterrupt
+    assert torch.get_num_threads() == 2
+
+
+def test_auto_has_nothing_to_choose_with_one_thread_or_when_the_environment_says(two_threads, monkeypatch):
+    machine = Machine({1: 1.0, 2: 1.0})
+    torch.set_num_threads(1)
+    assert set(machine.train(StepThreads("auto", clock=machine.clock), 20)) == {1}
+    torch.set_num_threads(2)
+    monkeypatch.setenv("MKL_NUM_THREADS", "2")
+    chooser = StepThreads("auto", clock=machine.clock)
+    assert set(machine.train(chooser, 20)) == {2} and chooser.probes == []
+
+
+def test_the_trainer_probes_both_counts_reports_them_and_keeps_them_in_its_checkpoint(two_threads):
+    trainer = Trainer(build_model("mlp", 0), data(), Recipe(epochs=2, batch_size=16, lr=0.05), eval_every=7,
+                      threads="auto")
+    trainer.fit()
+    report = trainer.results()["cpu_threads"]
+    assert report["setting"] == "auto" and report["probes"] >= 1
+    assert set(report["steps_on"]) == {"1", "2"} and sum(report["steps_on"].values()) == trainer.step
+    assert sum(report["chosen"].values()) == report["probes"]
+    assert torch.get_num_threads() == 2
+    again = Trainer(build_model("mlp", 0), data(), Recipe(epochs=2, batch_size=16, lr=0.05), threads="auto")
+    again.load_state_dict(trainer.state_dict())
+    assert again.results()["cpu_threads"] == report
+
+
+def test_bad_thread_settings_are_refused():
+    for bad in (0, -1, 1.5, True, "fast"):
+        with pytest.raises(ValueError, match="is not accepted"):
+            StepThreads(bad)
+
+
+def test_train_records_the_models_timed_choice_and_the_command_line_accepts_auto(two_threads, tiny_mnist, tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    metrics = train(RunConfig(model="mlp", epochs=1), data_dir=tiny_mnist, artifacts_dir=tmp_path,
+                    progress=False).metrics
+    assert MODELS["mlp"].cpu_threads == "auto" and metrics["cpu_threads"]["setting"] == "auto"
+    assert sum(metrics["cpu_threads"]["steps_on"].values()) == metrics["steps"]
+    fixed = train(RunConfig(model="mlp", epochs=1), data_dir=tiny_mnist, artifacts_dir=tmp_path / "b",
+                  progress=False, threads=1).metrics["cpu_threads"]
+    assert fixed == {"setting": 1, "steps_on": {"1": metrics["steps"]}, "probes": 0, "chosen": {}}
+    bad = subprocess.run([sys.executable, "-m", "helpers", "train", "--threads", "lots"], capture_output=True,
+                         text=True, cwd=Path(__file__).parent.parent)
+    assert bad.returncode == 2 and "'lots' is neither a number nor auto" in bad.stderr
