@@ -4,10 +4,12 @@ Why time it: on a quiet machine a convolution's step runs about 1.5 times faster
 beside another busy process (a second notebook, a browser at work) every one of the step's many parallel regions
 waits for the thread that the operating system has just descheduled, and the same step runs 2.5 to 3 times slower
 than quiet (``benchmarks/bench_cpu.py`` measures both). Neither fixed choice is right on a learner's laptop, whose
-load comes and goes, so ``StepThreads("auto")`` measures: every ``every`` steps it runs a short probe that
-alternates the candidates, a few steps each, and keeps the faster until the next probe.
+load comes and goes, so ``StepThreads("auto")`` measures: it runs a short probe that alternates the candidates,
+a few steps each, and keeps the faster until the next probe, ``every`` steps later, or up to four times that
+while the probes keep confirming the choice (a probe's slower steps are its cost on a steady machine).
 
-Probes start at fixed step numbers, so on a quiet machine a rerun makes the same choices. The thread count can
+Probes start at step numbers that depend only on the choices made, so on a quiet machine a rerun probes at the
+same steps and makes the same choices. The thread count can
 change the last bits of a convolution's results (oneDNN splits its sums by thread), never the recipe: pass a number
 of threads for runs that must match bit for bit. A thread count in the environment (``OMP_NUM_THREADS`` or
 ``MKL_NUM_THREADS``) is the user's choice and wins over everything here.
@@ -49,6 +51,7 @@ class StepThreads:
         self.not_counted, self.clock = not_counted, clock
         self.steps_on: Counter[int] = Counter()
         self.choice: int | None = None  # auto: the count the last probe found faster
+        self.next_probe, self.interval = 0, every  # auto: the step of the next probe, and the steps between them
         self.probes: list[dict] = []  # auto: each probe's step and median step seconds per count
 
     @contextmanager
@@ -74,16 +77,16 @@ class StepThreads:
                 self.steps_on[candidates[0]] += 1
                 yield batch
             return
-        plan, samples, last = [], {}, None
+        plan, samples, last, probe_start = [], {}, None, step
         for batch in batches:
             if last is not None:  # the step just run: keep its time if the probe asked for it
                 n, keep, began, skipped = last
                 if keep:
                     samples[n].append(self.clock() - began - (self.not_counted() - skipped))
                     if not plan:  # that was the probe's last step
-                        self._decide(step, samples)
-            if step % self.every == 0 or (self.choice is None and not plan):
-                plan, samples = self._plan(candidates), {n: [] for n in candidates}
+                        self._decide(step, samples, probe_start)
+            if not plan and (self.choice is None or step >= self.next_probe):
+                plan, samples, probe_start = self._plan(candidates), {n: [] for n in candidates}, step
             n, keep = plan.pop(0) if plan else (self.choice, False)
             if torch.get_num_threads() != n:
                 torch.set_num_threads(n)
@@ -98,15 +101,19 @@ class StepThreads:
         a, b = candidates
         return [(n, i > 0) for n in (a, b, b, a) for i in range(self.block)]
 
-    def _decide(self, step: int, samples: dict[int, list[float]]) -> None:
+    def _decide(self, step: int, samples: dict[int, list[float]], probe_start: int) -> None:
         medians = {n: statistics.median(times) for n, times in samples.items()}
-        self.choice = min(medians, key=lambda n: (medians[n], n))
+        choice = min(medians, key=lambda n: (medians[n], n))
+        self.interval = min(2 * self.interval, 4 * self.every) if choice == self.choice else self.every
+        self.choice, self.next_probe = choice, probe_start + self.interval
         self.probes.append({"step": step, "seconds_per_step": {str(n): medians[n] for n in sorted(medians)},
                             "chosen": self.choice})
 
     def state_dict(self) -> dict:
-        return {"steps_on": dict(self.steps_on), "choice": self.choice, "probes": self.probes}
+        return {"steps_on": dict(self.steps_on), "choice": self.choice, "probes": self.probes,
+                "next_probe": self.next_probe, "interval": self.interval}
 
     def load_state_dict(self, state: dict) -> None:
         self.steps_on = Counter({int(n): count for n, count in state["steps_on"].items()})
         self.choice, self.probes = state["choice"], list(state["probes"])
+        self.next_probe, self.interval = state["next_probe"], state["interval"]

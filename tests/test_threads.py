@@ -146,6 +146,19 @@ def test_auto_keeps_the_faster_count_and_probes_again_when_the_machine_changes(t
     assert chooser.steps_on == {1: 6 + 6 + 38, 2: 6 + 38 + 6}
 
 
+def test_auto_probes_less_often_while_the_probes_confirm_its_choice(two_threads):
+    machine = Machine({1: 1.5, 2: 1.0})
+    chooser = StepThreads("auto", every=50, block=3, clock=machine.clock)
+    machine.train(chooser, 600)
+    # the first probe chooses, the next ones confirm: 50, then 100, then at most 4 x 50 steps apart
+    assert [p["step"] for p in chooser.probes] == [s + 12 for s in (0, 50, 150, 350, 550)]
+    assert chooser.steps_on[1] == 5 * 6
+    machine.cost = {1: 1.5, 2: 4.0}
+    machine.train(chooser, 400, first_step=600)
+    assert [p["step"] for p in chooser.probes][5:] == [s + 12 for s in (750, 800, 900)]  # changed: 50 again
+    assert [p["chosen"] for p in chooser.probes] == [2] * 5 + [1] * 3
+
+
 def test_auto_leaves_the_validations_time_out_of_its_probes(two_threads):
     machine, paused = Machine({1: 1.5, 2: 1.0}), [0.0]
     chooser = StepThreads("auto", every=1000, block=3, clock=machine.clock, not_counted=lambda: paused[0])
