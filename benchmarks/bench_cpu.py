@@ -1,34 +1,43 @@
-"""Fast on the CPUs learners have: every model's loop on a quiet machine and beside a busy process.
+"""Fast on the CPUs learners have: one run measures the three things the README's CPU tables show.
 
-One run of this script measures, side by side on this machine:
-1. each model's training loop (one epoch of its recipe, official split) with 1 and with 2 intra-op threads,
-   quiet and beside a background load, and which thread count the trainer picks;
-2. the post's loop against the trainer (the post's recipe, a few epochs), quiet and busy.
+1. Every model's training loop (one epoch of its recipe, official split) with 1 thread, 2 threads and the
+   trainer's own choice (``MODELS[name].cpu_threads``: 1 for the linear models, ``"auto"`` for the others,
+   which times both counts while training: ``helpers.step_threads``), on the quiet machine and beside a
+   background load.
+2. The post's loop against the trainer (the post's recipe, a few epochs), quiet and busy.
+3. Time to 99 % test accuracy: the peer's recipe (``peer_recipe.py``) against ``cnn_fast``, quiet
+   (``bench_time_to_99.py`` runs each of them).
+4. Where the time goes: PyTorch's profiler over a few dozen steps of ``seed_linear`` and ``cnn``, quiet and busy.
 
-The background load is one CPU-bound process that this script starts and stops itself: PyTorch, one thread,
-multiplying matrices without a pause, like a second notebook training. Every measured run happens in a fresh
-process after a pause, and the order of the variants alternates from one repeat to the next.
+The background load is one CPU-bound process that this script starts and stops itself (``fresh_runs.LOAD``),
+like a second notebook training. Every measured run happens in a fresh process after a pause, the order of the
+variants alternating from one repeat to the next (``fresh_runs.py``).
 
-    python benchmarks/bench_cpu.py --data-dir ../shared/data            # about 6 minutes on 2 cores
+    python benchmarks/bench_cpu.py --data-dir ../shared/data            # about 25 minutes on 2 cores
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import platform
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
 
+from fresh_runs import LOAD_TEXT, alternating, background_load, machine, run_fresh, write_json
+
 ROOT = Path(__file__).resolve().parent.parent
-LOAD = "import torch\ntorch.set_num_threads(1)\na = torch.rand(256, 256)\nwhile True:\n    a = (a @ a).tanh_()\n"
+HERE = Path(__file__).resolve().parent
+PROFILED = [("seed_linear", 1, False), ("cnn", 2, False), ("cnn", 2, True), ("cnn", 1, True)]
+PROFILED_STEPS = {"seed_linear": 1000, "cnn": 40}  # enough steps that the loop's fixed costs do not show
 
 
-def one_run(kind: str, model: str, threads: int, epochs: int, data_dir: str, seed: int) -> dict:
+def _threads(text: str) -> int | str:
+    return text if text == "auto" else int(text)
+
+
+def one_run(kind: str, model: str, threads: int | str, epochs: int, data_dir: str, seed: int) -> dict:
     """Train once in this process (``kind``: "trainer" or "post") and return the loop time."""
     import torch
 
@@ -38,95 +47,155 @@ def one_run(kind: str, model: str, threads: int, epochs: int, data_dir: str, see
     from helpers.reference import post_loop
     from helpers.training import RunConfig, Trainer
 
-    torch.set_num_threads(threads)
     data = load_mnist(data_dir)
     recipe = RunConfig(model=model, epochs=epochs).recipe
+    threads_used = None
     if kind == "post":
+        torch.set_num_threads(threads)
         out = post_loop(build_model(model, seed), data, epochs=epochs, batch_size=recipe.batch_size, lr=recipe.lr,
                         seed=seed)
         seconds, error = out["train_seconds"], out["final_val_error"]
     else:
         trainer = Trainer(build_model(model, seed), data, recipe, seed=seed, threads=threads)
         trainer.fit()
-        seconds, error = trainer.train_seconds, trainer.results()["val_error"]
+        results = trainer.results()
+        seconds, error, threads_used = trainer.train_seconds, results["val_error"], results["cpu_threads"]
     return {"kind": kind, "model": model, "threads": threads, "epochs": epochs, "seed": seed,
-            "seconds": seconds, "val_error": error}
+            "seconds": seconds, "val_error": error, "threads_used": threads_used}
 
 
-def measure(cases: list[tuple], repeats: int, busy: bool, pause: float, data_dir: str) -> list[dict]:
-    load = subprocess.Popen([sys.executable, "-c", LOAD]) if busy else None
-    try:
-        if busy:
-            time.sleep(2.0)  # let the load get going
-        runs = []
-        for repeat in range(repeats):
-            for kind, model, threads, epochs in cases if repeat % 2 == 0 else cases[::-1]:
-                time.sleep(pause)
-                command = [sys.executable, __file__, "--one", kind, model, str(threads), str(epochs), str(repeat),
-                           "--data-dir", data_dir]
-                out = subprocess.run(command, capture_output=True, text=True, check=True,
-                                     env={k: v for k, v in os.environ.items() if not k.endswith("_NUM_THREADS")})
-                run = {**json.loads(out.stdout.strip().splitlines()[-1]), "busy": busy}
-                runs.append(run)
-                print(f"{'busy' if busy else 'quiet':>5} {kind:>7} {model:>16} {threads} thread(s), {epochs} epoch(s): "
-                      f"{run['seconds']:7.2f} s, error {run['val_error']:.2f} %", flush=True)
-        return runs
-    finally:
-        if load is not None:
-            load.kill()
-            load.wait()
+def one_profile(model: str, threads: int, data_dir: str) -> dict:
+    """PyTorch's profiler over the training steps of one epoch of the trainer (its second: the first warms up,
+    the third is timed without the profiler)."""
+    from torch.profiler import ProfilerActivity, profile
+
+    sys.path.insert(0, str(ROOT))
+    from helpers.data import Mnist, Split, load_mnist
+    from helpers.models import build_model
+    from helpers.training import RunConfig, Trainer
+
+    steps = PROFILED_STEPS[model]
+    full = load_mnist(data_dir)
+    recipe = RunConfig(model=model).recipe.with_overrides(epochs=3)
+    n = steps * recipe.batch_size
+    data = Mnist(Split(full.train.x[:n], full.train.y[:n]), Split(full.val.x[:1000], full.val.y[:1000]), "subset")
+    trainer = Trainer(build_model(model, 0), data, recipe, threads=threads, eval_every=10**9)
+    trainer.fit_epoch()  # warm-up: first-call costs and first touches of memory stay out
+    with profile(activities=[ProfilerActivity.CPU]) as prof:
+        trainer.fit_epoch()
+    before = trainer.train_seconds
+    trainer.fit_epoch()
+    wall = (trainer.train_seconds - before) / steps
+    ops = sorted(prof.key_averages(), key=lambda e: e.self_cpu_time_total, reverse=True)
+    total = sum(e.self_cpu_time_total for e in ops) / steps
+    return {"model": model, "threads": threads, "steps": steps, "batch_size": recipe.batch_size,
+            "wall_us_per_step": wall * 1e6, "op_us_per_step": total,
+            "top_ops": [{"op": e.key, "us_per_step": e.self_cpu_time_total / steps, "calls_per_step": e.count / steps}
+                        for e in ops[:8]]}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data-dir", default=os.environ.get("MNIST_DATA_DIR", str(ROOT.parent / "shared" / "data")))
-    parser.add_argument("--models", nargs="+", default=["seed_linear", "softmax", "mlp", "cnn"])
+    parser.add_argument("--models", nargs="+", default=["seed_linear", "softmax", "mlp", "cnn", "cnn_fast"])
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--post-epochs", type=int, default=3)
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2], help="time to 99 %%: seeds per recipe")
     parser.add_argument("--pause", type=float, default=3.0)
+    parser.add_argument("--parts", nargs="+", default=["models", "post", "time_to_99", "profile"],
+                        choices=["models", "post", "time_to_99", "profile"])
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "cpu.json"))
     parser.add_argument("--one", nargs=5, metavar=("KIND", "MODEL", "THREADS", "EPOCHS", "SEED"),
                         help=argparse.SUPPRESS)
+    parser.add_argument("--profile", nargs=2, metavar=("MODEL", "THREADS"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
+        import json
+
         kind, model, threads, epochs, seed = args.one
-        print(json.dumps(one_run(kind, model, int(threads), int(epochs), args.data_dir, int(seed))))
+        print(json.dumps(one_run(kind, model, _threads(threads), int(epochs), args.data_dir, int(seed))))
+        return
+    if args.profile:
+        import json
+
+        print(json.dumps(one_profile(args.profile[0], int(args.profile[1]), args.data_dir)))
         return
 
     import torch
 
     sys.path.insert(0, str(ROOT))
+    from bench_time_to_99 import summarise
+
     from helpers.models import MODELS
 
-    cases = [("trainer", m, t, 1) for m in args.models for t in (1, 2)]
-    cases += [("post", "seed_linear", 2, args.post_epochs), ("trainer", "seed_linear", 1, args.post_epochs)]
+    def trainer_cases(model):
+        own = MODELS[model].cpu_threads
+        return [("trainer", model, t, 1) for t in dict.fromkeys([1, 2, own])]
+
+    cases = [c for m in args.models for c in trainer_cases(m)] if "models" in args.parts else []
+    if "post" in args.parts:
+        cases += [("post", "seed_linear", 2, args.post_epochs),
+                  ("trainer", "seed_linear", MODELS["seed_linear"].cpu_threads, args.post_epochs)]
     runs = []
     for busy in (False, True):
-        runs += measure(cases, args.repeats, busy, args.pause, args.data_dir)
+        with background_load(busy):
+            for repeat, (kind, model, threads, epochs) in alternating(cases, args.repeats):
+                run = run_fresh([sys.executable, __file__, "--one", kind, model, str(threads), str(epochs),
+                                 str(repeat), "--data-dir", args.data_dir], args.pause)
+                runs.append({**run, "busy": busy})
+                print(f"{'busy' if busy else 'quiet':>5} {kind:>7} {model:>11} threads {threads}, {epochs} epoch(s): "
+                      f"{run['seconds']:7.2f} s, error {run['val_error']:.2f} %"
+                      + (f", steps on {run['threads_used']['steps_on']}" if run["threads_used"] else ""), flush=True)
 
     def median(kind, model, threads, epochs, busy):
         return statistics.median(r["seconds"] for r in runs if (r["kind"], r["model"], r["threads"], r["epochs"],
                                                                 r["busy"]) == (kind, model, threads, epochs, busy))
 
-    models = {}
-    for m in args.models:
-        chosen = MODELS[m].cpu_threads or torch.get_num_threads()
-        row = {f"{'busy' if b else 'quiet'}_{t}": median("trainer", m, t, 1, b) for t in (1, 2) for b in (False, True)}
-        row["threads_chosen"] = chosen
-        row["busy_over_quiet"] = row[f"busy_{chosen}"] / row[f"quiet_{chosen}"]
-        models[m] = row
-    post = {f"{kind}_{'busy' if b else 'quiet'}": median(kind, "seed_linear", t, args.post_epochs, b)
-            for kind, t in (("post", 2), ("trainer", 1)) for b in (False, True)}
-    post["speedup_quiet"] = post["post_quiet"] / post["trainer_quiet"]
-    post["speedup_busy"] = post["post_busy"] / post["trainer_busy"]
-    report = {"machine": f"{platform.node()} / CPU ({platform.machine()}) / {os.cpu_count()} CPUs",
-              "torch": torch.__version__, "date": time.strftime("%Y-%m-%d"), "repeats": args.repeats,
-              "load": "one process: PyTorch, 1 thread, 256x256 matrix products without a pause",
-              "models": models, "post_vs_trainer": {"epochs": args.post_epochs, **post}, "runs": runs}
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps(report, indent=1) + "\n")
-    print(json.dumps({"models": models, "post_vs_trainer": post}, indent=1))
-    print("wrote", args.out)
+    report = {"machine": machine(), "torch": torch.__version__, "date": time.strftime("%Y-%m-%d %H:%M"),
+              "repeats": args.repeats, "load": LOAD_TEXT}
+    if "models" in args.parts:
+        models = {}
+        for m in args.models:
+            own = MODELS[m].cpu_threads
+            row = {"threads_chosen": own}
+            for t in dict.fromkeys([1, 2, own]):
+                for b in (False, True):
+                    row[f"{'busy' if b else 'quiet'}_{t}"] = median("trainer", m, t, 1, b)
+            row["busy_over_quiet"] = row[f"busy_{own}"] / row[f"quiet_{own}"]
+            row["quiet_over_best_fixed"] = row[f"quiet_{own}"] / min(row["quiet_1"], row["quiet_2"])
+            row["steps_on"] = {("busy" if r["busy"] else "quiet"): r["threads_used"]["steps_on"] for r in runs
+                               if (r["kind"], r["model"], r["threads"], r["epochs"]) == ("trainer", m, own, 1)}
+            models[m] = row
+        report["models"] = models
+    if "post" in args.parts:
+        own = MODELS["seed_linear"].cpu_threads
+        post = {f"{kind}_{'busy' if b else 'quiet'}": median(kind, "seed_linear", t, args.post_epochs, b)
+                for kind, t in (("post", 2), ("trainer", own)) for b in (False, True)}
+        post["speedup_quiet"] = post["post_quiet"] / post["trainer_quiet"]
+        post["speedup_busy"] = post["post_busy"] / post["trainer_busy"]
+        report["post_vs_trainer"] = {"epochs": args.post_epochs, **post}
+    if "time_to_99" in args.parts:
+        every, ttn = 10, []
+        for i, seed in enumerate(args.seeds):
+            for variant in ("peer", "ours") if i % 2 == 0 else ("ours", "peer"):
+                run = run_fresh([sys.executable, str(HERE / "bench_time_to_99.py"), "--one", variant, str(seed),
+                                 "--data-dir", args.data_dir, "--every", str(every)], args.pause + 2)
+                ttn.append(run)
+                print(f"time to 99 %: {variant:>4} seed {seed}: {run['seconds_to_99']} s, final accuracy "
+                      f"{run['final_accuracy']:.2f} %", flush=True)
+        report["time_to_99"] = {"eval_every": every, "summary": summarise(ttn, ["peer", "ours"]), "runs": ttn}
+    if "profile" in args.parts:
+        profiles = []
+        for model, threads, busy in PROFILED:
+            with background_load(busy):
+                out = run_fresh([sys.executable, __file__, "--profile", model, str(threads), "--data-dir",
+                                 args.data_dir], args.pause)
+            profiles.append({**out, "busy": busy})
+            print(f"profile {model} {threads} thread(s) {'busy' if busy else 'quiet'}: "
+                  f"{out['wall_us_per_step']:.0f} us a step, top op {out['top_ops'][0]['op']}", flush=True)
+        report["profile"] = profiles
+    report["runs"] = runs
+    write_json(args.out, report)
 
 
 if __name__ == "__main__":

@@ -23,10 +23,11 @@ import json
 import os
 import platform
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
+
+from fresh_runs import machine, run_fresh, write_json
 
 ROOT = Path(__file__).resolve().parent.parent
 FAST = "cnn_fast"  # the series' recipe built for time to accuracy
@@ -107,22 +108,29 @@ def main() -> None:
     runs = []
     for i, seed in enumerate(args.seeds):
         for variant in args.variants if i % 2 == 0 else args.variants[::-1]:
-            time.sleep(args.pause)
             command = [sys.executable, __file__, "--one", variant, str(seed), "--data-dir", args.data_dir,
                        "--every", str(args.every), "--device", args.device] + (
                            ["--threads", str(args.threads)] if args.threads else [])
-            out = subprocess.run(command, capture_output=True, text=True)
-            if out.returncode:
-                sys.exit(f"{variant} seed {seed} failed:\n{out.stderr[-3000:]}")
-            run = json.loads(out.stdout.strip().splitlines()[-1])
+            run = run_fresh(command, args.pause)
             runs.append(run)
             reached = (f"99 % after {run['seconds_to_99']:.2f} s (step {run['step_to_99']})"
                        if run["seconds_to_99"] is not None else "never reached 99 %")
             print(f"{variant:>4} seed {seed}: {reached} | final accuracy {run['final_accuracy']:.2f} % | loop "
                   f"{run['loop_seconds']:.2f} s for {run['steps']} steps, {run['threads']} threads", flush=True)
 
+    summary = summarise(runs, args.variants)
+    import torch
+
+    write_json(args.out, {"machine": machine(platform.processor() or platform.machine()), "torch": torch.__version__,
+                          "date": time.strftime("%Y-%m-%d %H:%M"), "eval_every": args.every, "threads": args.threads,
+                          "target_accuracy": 100 - TARGET_ERROR, "summary": summary, "runs": runs})
+
+
+def summarise(runs: list[dict], variants: list[str]) -> dict:
+    """Per recipe: the median time to 99 % (None when most runs never got there) and more; the peer's median
+    over ours as ``speedup``."""
     summary = {}
-    for variant in args.variants:
+    for variant in variants:
         mine = [r for r in runs if r["variant"] == variant]
         times = [r["seconds_to_99"] if r["seconds_to_99"] is not None else float("inf") for r in mine]
         median = statistics.median(times)
@@ -138,14 +146,7 @@ def main() -> None:
         print(f"median time to 99 %: peer {peer if peer is None else round(peer, 2)} s, ours "
               f"{summary['ours']['median_seconds_to_99']:.2f} s"
               + (f" -> {summary['speedup']:.1f}x sooner" if summary["speedup"] else ""))
-    import torch
-
-    report = {"machine": f"{platform.node()} / {platform.processor() or platform.machine()} / {os.cpu_count()} CPUs",
-              "torch": torch.__version__, "date": time.strftime("%Y-%m-%d %H:%M"), "eval_every": args.every,
-              "threads": args.threads, "target_accuracy": 100 - TARGET_ERROR, "summary": summary, "runs": runs}
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps(report, indent=1, allow_nan=False) + "\n")
-    print("wrote", args.out)
+    return summary
 
 
 if __name__ == "__main__":

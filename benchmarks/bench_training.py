@@ -14,13 +14,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import resource
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
+
+from fresh_runs import machine, run_fresh, write_json
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -80,11 +80,9 @@ def main() -> None:
         # Alternate which loop goes first: a run right after another one can be slower while the machine
         # reclaims the memory the previous process freed.
         for variant in args.variants if i % 2 == 0 else args.variants[::-1]:
-            time.sleep(args.pause)
             command = [sys.executable, __file__, "--one", variant, str(seed), "--data-dir", args.data_dir,
                        "--device", args.device, "--epochs", str(args.epochs)]
-            out = subprocess.run(command, capture_output=True, text=True, check=True)
-            run = json.loads(out.stdout.strip().splitlines()[-1])
+            run = run_fresh(command, args.pause, keep_thread_settings=True)
             runs.append(run)
             print(f"{variant:>5} seed {seed}: loop {run['train_seconds']:7.2f} s | val error {run['val_error']:.2f} % "
                   f"(last periodic {run['last_periodic_val_error']:.2f} %) | cumulative train error "
@@ -108,11 +106,8 @@ def main() -> None:
         print(f"median loop time: post {summary['post']['median_seconds']:.2f} s, fast "
               f"{summary['fast']['median_seconds']:.2f} s -> {summary['speedup']:.1f}x faster "
               f"(per seed: {', '.join(f'{x:.1f}x' for x in summary['paired_speedups'])})")
-    report = {"machine": f"{platform.node()} / {runs[0]['device']} / {os.cpu_count()} CPUs", "torch": runs[0]["torch"],
-              "date": time.strftime("%Y-%m-%d"), "epochs": args.epochs, "summary": summary, "runs": runs}
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps(report, indent=1) + "\n")
-    print("wrote", args.out)
+    write_json(args.out, {"machine": machine(runs[0]["device"]), "torch": runs[0]["torch"],
+                          "date": time.strftime("%Y-%m-%d"), "epochs": args.epochs, "summary": summary, "runs": runs})
 
 
 if __name__ == "__main__":

@@ -157,13 +157,23 @@ def seed_recipes() -> str:
 def cpu() -> str:
     report = load("cpu")
     lines = [
-        "| model | threads the trainer picks | quiet: 1 thread | quiet: 2 threads | busy: 1 thread | busy: 2 threads "
-        "| busy / quiet (picked) |",
-        "|---|---|---|---|---|---|---|",
+        "| model | the trainer's threads | quiet: 1 thread | quiet: 2 threads | quiet: the trainer's | busy: 1 thread "
+        "| busy: 2 threads | busy: the trainer's | busy / quiet (the trainer's) |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
+
+    def steps_on(row, busy):
+        counts = row["steps_on"]["busy" if busy else "quiet"]
+        return ", ".join(f"{counts[n]} on {n}" for n in sorted(counts))
+
     for name, row in report["models"].items():
-        lines.append(f"| `{name}` | {row['threads_chosen']} | {row['quiet_1']:.2f} s | {row['quiet_2']:.2f} s | "
-                     f"{row['busy_1']:.2f} s | {row['busy_2']:.2f} s | **{row['busy_over_quiet']:.2f}×** |")
+        own = row["threads_chosen"]
+        if own == "auto":
+            quiet, busy = (f"{row[f'{b}_auto']:.2f} s ({steps_on(row, b == 'busy')})" for b in ("quiet", "busy"))
+        else:
+            quiet = busy = f"= {own} thread"
+        lines.append(f"| `{name}` | {own} | {row['quiet_1']:.2f} s | {row['quiet_2']:.2f} s | {quiet} | "
+                     f"{row['busy_1']:.2f} s | {row['busy_2']:.2f} s | {busy} | **{row['busy_over_quiet']:.2f}×** |")
     p = report["post_vs_trainer"]
     lines += [
         "",
@@ -173,9 +183,26 @@ def cpu() -> str:
         f"| quiet | {p['post_quiet']:.2f} s | {p['trainer_quiet']:.2f} s | **{p['speedup_quiet']:.1f}×** |",
         f"| busy | {p['post_busy']:.2f} s | {p['trainer_busy']:.2f} s | **{p['speedup_busy']:.1f}×** |",
         "",
-        f"One epoch of each model's recipe (loop time, median of {report['repeats']} runs, each in a fresh process); "
+        f"One epoch of each model's recipe (loop time, median of {report['repeats']} runs, each in a fresh process; "
+        "for `auto`, how many steps ran on 1 and on 2 threads in the last of them); "
         f"busy: beside {report['load']}. " + measured_on(report),
     ]
+    return "\n".join(lines)
+
+
+def profile() -> str:
+    report = load("cpu")
+    lines = ["| model, threads | machine | a step | PyTorch's operations, self time a step (the largest) |",
+             "|---|---|---|---|"]
+    for row in report["profile"]:
+        ops = ", ".join(f"`{op['op'].removeprefix('aten::')}` {op['us_per_step']:.0f}" for op in row["top_ops"][:5])
+        lines.append(f"| `{row['model']}`, {row['threads']} | {'busy' if row['busy'] else 'quiet'} | "
+                     f"{row['wall_us_per_step']:,.0f} µs | {ops} µs |")
+    per_model = {row["model"]: row["steps"] for row in report["profile"]}
+    steps = ", ".join(f"{n} for `{model}`" for model, n in per_model.items())
+    lines += ["", f"`torch.profiler` over the trainer's steps ({steps}; batch as in the recipe, after as many "
+              "steps of warm-up); *a step* is the loop time without the profiler, validation left out. Same run as "
+              "the table above."]
     return "\n".join(lines)
 
 
@@ -205,7 +232,9 @@ def digits() -> str:
 
 
 def time_to_99() -> str:
-    report = load("time_to_99")
+    cpu_report = load("cpu")
+    report = {**cpu_report["time_to_99"], "machine": cpu_report["machine"], "torch": cpu_report["torch"],
+              "date": cpu_report["date"]}
     s = report["summary"]
     lines = ["| recipe | loop time to 99 % test accuracy | median | steps to 99 % | final accuracy | one epoch | "
              "threads, precision |", "|---|---|---|---|---|---|---|"]
@@ -226,7 +255,8 @@ def time_to_99() -> str:
     return "\n".join(lines)
 
 
-TABLES = {"reproduction": reproduction, "training": training, "cpu": cpu, "precision": precision, "models": models,
+TABLES = {"reproduction": reproduction, "training": training, "cpu": cpu, "profile": profile, "precision": precision,
+          "models": models,
           "time_to_99": time_to_99, "digits": digits, "seed_recipes": seed_recipes}
 
 
