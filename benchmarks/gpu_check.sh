@@ -6,7 +6,7 @@
 #
 # 1. the GPU tests (tests/test_gpu.py: the same numbers as on the CPU, no host sync per step) and the
 #    trainer's CPU tests;
-# 2. the post's loop against the trainer on the GPU (bench_training.py, seeds 0 1 2), with CUDA peak memory;
+# 2. the post's loop, the trainer and the CUDA-graph prototype on the GPU (bench_cuda_graphs.py, seeds 0 1 2);
 # 3. the CNN's time to 99 % / 99.5 % on the GPU (bench_models.py, seed 0);
 # 4. the peer's recipe against cnn_fast, time to 99 % on the GPU (bench_time_to_99.py, seeds 0 1 2).
 # Results (JSON and logs) go to RESULTS_DIR (default: benchmarks/results/gpu).
@@ -32,9 +32,9 @@ if [ -z "${MNIST_DATA_DIR:-}" ] || [ ! -d "$MNIST_DATA_DIR/MNIST/raw" ]; then
     exit 2
 fi
 
-"$python" -m pytest -q -p no:cacheprovider tests/test_gpu.py tests/test_training.py tests/test_threads.py tests/test_fast_recipe.py 2>&1 | tee "$out/pytest.txt"
-"$python" benchmarks/bench_training.py --device "$device" --seeds 0 1 2 --pause 2 \
-    --out "$out/training.json" 2>&1 | tee "$out/training.txt"
+"$python" -m pytest -q -p no:cacheprovider tests/test_gpu.py tests/test_cuda_graphs.py tests/test_training.py tests/test_threads.py tests/test_fast_recipe.py 2>&1 | tee "$out/pytest.txt"
+"$python" benchmarks/bench_cuda_graphs.py --device "$device" --seeds 0 1 2 --pause 1 \
+    --out "$out/cuda_graphs.json" 2>&1 | tee "$out/cuda_graphs.txt"
 "$python" benchmarks/bench_models.py --device "$device" --models cnn cnn_fast --seeds 0 \
     --out "$out/models.json" 2>&1 | tee "$out/models.txt"
 "$python" benchmarks/bench_time_to_99.py --device "$device" --seeds 0 1 2 --pause 1 \
