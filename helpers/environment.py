@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import platform
 import sys
-from contextlib import contextmanager
 from pathlib import Path
 
 import torch
@@ -68,25 +67,7 @@ def native_bf16(device: torch.device) -> bool:
     return bool(_cpu_flags() & {"avx512_bf16", "amx_bf16"})
 
 
-THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS")
-
-
-@contextmanager
-def cpu_threads(threads: int | None):
-    """Run the block with ``threads`` intra-op threads, then give the caller back its own setting.
-
-    ``None`` changes nothing, and neither does a thread count set in the environment (``OMP_NUM_THREADS`` or
-    ``MKL_NUM_THREADS``): the user's choice wins.
-    """
-    if threads is None or any(os.environ.get(name) for name in THREAD_VARIABLES):
-        yield
-        return
-    before = torch.get_num_threads()
-    torch.set_num_threads(threads)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS")  # a thread count set here is the user's: it wins
 
 
 def device_name(device: torch.device) -> str:

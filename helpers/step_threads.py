@@ -56,23 +56,25 @@ class StepThreads:
 
     @contextmanager
     def epoch(self, batches: Iterable, first_step: int) -> Iterator[Iterator]:
-        """``with step_threads.epoch(batches, step) as steps: for x, y in steps: ...`` runs each step with its thread
-        count (the first batch is step ``first_step``); the caller's count comes back afterwards, whatever happens."""
+        """``with step_threads.epoch(batches, step) as steps: for x, y in steps: ...`` runs the whole epoch, the
+        laying out of ``batches`` and any validation included, on this object's thread count (with "auto", each
+        step's; the first batch is step ``first_step``); the caller's count comes back afterwards, whatever
+        happens."""
         caller = torch.get_num_threads()
-        try:
-            yield self._steps(batches, first_step, caller)
-        finally:
-            torch.set_num_threads(caller)
-
-    def _steps(self, batches: Iterable, step: int, caller: int) -> Iterator:
         if any(os.environ.get(name) for name in THREAD_VARIABLES):
             candidates = [caller]  # the environment wins
         elif self.threads == AUTO:
             candidates = sorted({1, caller})
         else:
             candidates = [caller if self.threads is None else self.threads]
+        try:
+            torch.set_num_threads(self.choice if self.choice in candidates else max(candidates))
+            yield self._steps(batches, first_step, candidates)
+        finally:
+            torch.set_num_threads(caller)
+
+    def _steps(self, batches: Iterable, step: int, candidates: list[int]) -> Iterator:
         if len(candidates) == 1:
-            torch.set_num_threads(candidates[0])
             for batch in batches:
                 self.steps_on[candidates[0]] += 1
                 yield batch

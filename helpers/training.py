@@ -35,7 +35,7 @@ from . import checkpoints
 from .batches import Batches
 from .config import ParameterError, RunConfig, check_flag
 from .data import Mnist, fingerprint, load_mnist
-from .environment import cpu_threads, device_name, native_bf16, pick_device
+from .environment import device_name, native_bf16, pick_device
 from .evaluation import evaluate
 from .models import MODELS, Recipe, build_model, count_parameters, default_recipe
 from .runs import RunBusyError, RunFolder, check_artifacts_dir
@@ -128,7 +128,6 @@ class Trainer:
         self.eval_seconds = 0.0  # of which scoring the model
         self.stopped_early = False
         self.progress = None  # anything with .update(): a progress bar, moved every step
-        self.caller_threads = torch.get_num_threads()
 
     @property
     def finished(self) -> bool:
@@ -142,15 +141,13 @@ class Trainer:
                 after_epoch(self)
 
     def fit_epoch(self) -> None:
-        """One epoch. The many small operations of the steps run on the trainer's CPU threads (``threads``: a
-        number, or "auto": timed while training, see ``helpers.step_threads``); the few large ones (the epoch's
-        shuffled copy, the validations) on all of the caller's, whose setting comes back afterwards."""
-        start, self.caller_threads = time.perf_counter(), torch.get_num_threads()
-        batches = iter(self.batches)  # lays out the epoch's shuffled copy
+        """One epoch, on the trainer's CPU threads (``threads``: a number, or "auto": timed while training, see
+        ``helpers.step_threads``); the caller's setting comes back afterwards."""
+        start = time.perf_counter()
         if self.device.type != "cpu":
-            self._epoch(batches, start)
+            self._epoch(iter(self.batches), start)  # iter() lays out the epoch's shuffled copy
             return
-        with self.step_threads.epoch(batches, self.step) as steps:
+        with self.step_threads.epoch(self.batches, self.step) as steps:
             self._epoch(steps, start)
 
     def _epoch(self, batches, start: float) -> None:
@@ -200,8 +197,7 @@ class Trainer:
         if self.device.type == "cuda":
             torch.cuda.synchronize(self.device)  # the steps so far count as training, not as scoring
         begin = time.perf_counter()
-        with cpu_threads(self.caller_threads):
-            loss, error = evaluate(self.model, self.data.val)
+        loss, error = evaluate(self.model, self.data.val)
         h = self.history
         h.val_step.append(self.step)
         h.val_loss.append(loss.item())  # one sync per validation, never per step

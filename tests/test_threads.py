@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from helpers import environment
+from helpers.batches import Batches
 from helpers.data import Mnist, Split
 from helpers.models import MODELS, Recipe, build_model
 from helpers.step_threads import StepThreads
@@ -47,8 +48,12 @@ def test_the_trainer_trains_with_its_threads_and_gives_the_callers_back(two_thre
     assert threads_seen_while_training(build_model("softmax")) == {2}  # None: the caller's setting
 
 
-def test_validations_use_all_of_the_callers_threads(two_threads):
-    assert threads_seen(build_model("softmax"), threads=1) == ({1}, {2})
+def test_the_whole_epoch_runs_on_the_trainers_threads(two_threads, monkeypatch):
+    """The shuffled copy and the validations too: beside a busy program, two threads make them wait as well."""
+    copies, original = [], Batches.__iter__
+    monkeypatch.setattr(Batches, "__iter__", lambda self: (copies.append(torch.get_num_threads()), original(self))[1])
+    assert threads_seen(build_model("softmax"), threads=1) == ({1}, {1})
+    assert copies == [1] and torch.get_num_threads() == 2
 
 
 def test_the_environment_wins(two_threads, monkeypatch):
