@@ -25,7 +25,7 @@ import sys
 import time
 from pathlib import Path
 
-from fresh_runs import LOAD_TEXT, alternating, background_load, machine, run_fresh, write_json
+from fresh_runs import LOAD_TEXT, alternating, background_load, machine, run_fresh, seeds_and_variants, write_json
 
 ROOT = Path(__file__).resolve().parent.parent
 HERE = Path(__file__).resolve().parent
@@ -176,13 +176,12 @@ def main() -> None:
         report["post_vs_trainer"] = {"epochs": args.post_epochs, **post}
     if "time_to_99" in args.parts:
         every, ttn = 10, []
-        for i, seed in enumerate(args.seeds):
-            for variant in ("peer", "ours") if i % 2 == 0 else ("ours", "peer"):
-                run = run_fresh([sys.executable, str(HERE / "bench_time_to_99.py"), "--one", variant, str(seed),
-                                 "--data-dir", args.data_dir, "--every", str(every)], args.pause + 2)
-                ttn.append(run)
-                print(f"time to 99 %: {variant:>4} seed {seed}: {run['seconds_to_99']} s, final accuracy "
-                      f"{run['final_accuracy']:.2f} %", flush=True)
+        for seed, variant in seeds_and_variants(args.seeds, ["peer", "ours"]):
+            run = run_fresh([sys.executable, str(HERE / "bench_time_to_99.py"), "--one", variant, str(seed),
+                             "--data-dir", args.data_dir, "--every", str(every)], args.pause + 2)
+            ttn.append(run)
+            print(f"time to 99 %: {variant:>4} seed {seed}: {run['seconds_to_99']} s, final accuracy "
+                  f"{run['final_accuracy']:.2f} %", flush=True)
         report["time_to_99"] = {"eval_every": every, "summary": summarise(ttn, ["peer", "ours"]), "runs": ttn}
     if "profile" in args.parts:
         profiles = []

@@ -17,7 +17,7 @@ import sys
 import time
 from pathlib import Path
 
-from fresh_runs import machine, run_fresh, write_json
+from fresh_runs import machine, run_fresh, seeds_and_variants, write_json
 
 ROOT = Path(__file__).resolve().parent.parent
 VARIANTS = ("post", "trainer", "graphs")
@@ -84,15 +84,14 @@ def main() -> None:
                                  args.largest_block)))
         return
     runs = []
-    for i, seed in enumerate(args.seeds):
-        for variant in args.variants if i % 2 == 0 else args.variants[::-1]:
-            run = run_fresh([sys.executable, __file__, "--one", variant, str(seed), "--data-dir", args.data_dir,
-                             "--device", args.device, "--epochs", str(args.epochs), "--largest-block",
-                             str(args.largest_block)], args.pause, keep_thread_settings=True)
-            runs.append(run)
-            print(f"{variant:>7} seed {seed}: loop {run['loop_seconds']:.3f} s"
-                  + (f" (+ capture {run['capture_seconds']:.2f} s)" if run["capture_seconds"] else "")
-                  + f", val error {run['val_error']:.2f} %", flush=True)
+    for seed, variant in seeds_and_variants(args.seeds, args.variants):
+        run = run_fresh([sys.executable, __file__, "--one", variant, str(seed), "--data-dir", args.data_dir,
+                         "--device", args.device, "--epochs", str(args.epochs), "--largest-block",
+                         str(args.largest_block)], args.pause, keep_thread_settings=True)
+        runs.append(run)
+        print(f"{variant:>7} seed {seed}: loop {run['loop_seconds']:.3f} s"
+              + (f" (+ capture {run['capture_seconds']:.2f} s)" if run["capture_seconds"] else "")
+              + f", val error {run['val_error']:.2f} %", flush=True)
     summary = {v: {"median_loop_seconds": statistics.median(r["loop_seconds"] for r in runs if r["variant"] == v),
                    "val_errors": [round(r["val_error"], 2) for r in runs if r["variant"] == v]}
                for v in args.variants}

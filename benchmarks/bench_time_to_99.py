@@ -27,7 +27,7 @@ import sys
 import time
 from pathlib import Path
 
-from fresh_runs import machine, run_fresh, write_json
+from fresh_runs import machine, run_fresh, seeds_and_variants, write_json
 
 ROOT = Path(__file__).resolve().parent.parent
 FAST = "cnn_fast"  # the series' recipe built for time to accuracy
@@ -106,17 +106,16 @@ def main() -> None:
         return
 
     runs = []
-    for i, seed in enumerate(args.seeds):
-        for variant in args.variants if i % 2 == 0 else args.variants[::-1]:
-            command = [sys.executable, __file__, "--one", variant, str(seed), "--data-dir", args.data_dir,
-                       "--every", str(args.every), "--device", args.device] + (
-                           ["--threads", str(args.threads)] if args.threads else [])
-            run = run_fresh(command, args.pause)
-            runs.append(run)
-            reached = (f"99 % after {run['seconds_to_99']:.2f} s (step {run['step_to_99']})"
-                       if run["seconds_to_99"] is not None else "never reached 99 %")
-            print(f"{variant:>4} seed {seed}: {reached} | final accuracy {run['final_accuracy']:.2f} % | loop "
-                  f"{run['loop_seconds']:.2f} s for {run['steps']} steps, {run['threads']} threads", flush=True)
+    for seed, variant in seeds_and_variants(args.seeds, args.variants):
+        command = [sys.executable, __file__, "--one", variant, str(seed), "--data-dir", args.data_dir,
+                   "--every", str(args.every), "--device", args.device] + (
+                       ["--threads", str(args.threads)] if args.threads else [])
+        run = run_fresh(command, args.pause)
+        runs.append(run)
+        reached = (f"99 % after {run['seconds_to_99']:.2f} s (step {run['step_to_99']})"
+                   if run["seconds_to_99"] is not None else "never reached 99 %")
+        print(f"{variant:>4} seed {seed}: {reached} | final accuracy {run['final_accuracy']:.2f} % | loop "
+              f"{run['loop_seconds']:.2f} s for {run['steps']} steps, {run['threads']} threads", flush=True)
 
     summary = summarise(runs, args.variants)
     import torch

@@ -20,7 +20,7 @@ import sys
 import time
 from pathlib import Path
 
-from fresh_runs import machine, run_fresh, write_json
+from fresh_runs import machine, run_fresh, seeds_and_variants, write_json
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -76,17 +76,16 @@ def main() -> None:
         return
 
     runs = []
-    for i, seed in enumerate(args.seeds):
-        # Alternate which loop goes first: a run right after another one can be slower while the machine
-        # reclaims the memory the previous process freed.
-        for variant in args.variants if i % 2 == 0 else args.variants[::-1]:
-            command = [sys.executable, __file__, "--one", variant, str(seed), "--data-dir", args.data_dir,
-                       "--device", args.device, "--epochs", str(args.epochs)]
-            run = run_fresh(command, args.pause, keep_thread_settings=True)
-            runs.append(run)
-            print(f"{variant:>5} seed {seed}: loop {run['train_seconds']:7.2f} s | val error {run['val_error']:.2f} % "
-                  f"(last periodic {run['last_periodic_val_error']:.2f} %) | cumulative train error "
-                  f"{run['train_error']:.2f} % | peak RSS {run['peak_rss_mib']:.0f} MiB", flush=True)
+    # Alternate which loop goes first: a run right after another one can be slower while the machine
+    # reclaims the memory the previous process freed.
+    for seed, variant in seeds_and_variants(args.seeds, args.variants):
+        command = [sys.executable, __file__, "--one", variant, str(seed), "--data-dir", args.data_dir,
+                   "--device", args.device, "--epochs", str(args.epochs)]
+        run = run_fresh(command, args.pause, keep_thread_settings=True)
+        runs.append(run)
+        print(f"{variant:>5} seed {seed}: loop {run['train_seconds']:7.2f} s | val error {run['val_error']:.2f} % "
+              f"(last periodic {run['last_periodic_val_error']:.2f} %) | cumulative train error "
+              f"{run['train_error']:.2f} % | peak RSS {run['peak_rss_mib']:.0f} MiB", flush=True)
 
     summary = {}
     for variant in args.variants:

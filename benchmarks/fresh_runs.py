@@ -29,6 +29,14 @@ def alternating(cases: Sequence, repeats: int) -> Iterator[tuple[int, object]]:
             yield repeat, case
 
 
+def seeds_and_variants(seeds: Sequence[int], variants: Sequence[str]) -> Iterator[tuple[int, str]]:
+    """``(seed, variant)`` for every seed, the variants in their order for the first seed, reversed for the
+    second, and so on."""
+    for i, seed in enumerate(seeds):
+        for variant in variants if i % 2 == 0 else variants[::-1]:
+            yield seed, variant
+
+
 def run_fresh(command: Sequence[str], pause: float, *, keep_thread_settings: bool = False) -> dict:
     """Sleep ``pause`` seconds, run ``command`` in a new process and return the JSON line it printed last.
 
