@@ -53,6 +53,7 @@ class StepThreads:
         self.choice: int | None = None  # auto: the count the last probe found faster
         self.next_probe, self.interval = 0, every  # auto: the step of the next probe, and the steps between them
         self.probes: list[dict] = []  # auto: each probe's step and median step seconds per count
+        self._candidates: list[int] = []  # during an epoch: the counts to choose from
 
     @contextmanager
     def epoch(self, batches: Iterable, first_step: int) -> Iterator[Iterator]:
@@ -67,11 +68,30 @@ class StepThreads:
             candidates = sorted({1, caller})
         else:
             candidates = [caller if self.threads is None else self.threads]
+        self._candidates = candidates
         try:
-            torch.set_num_threads(self.choice if self.choice in candidates else max(candidates))
+            torch.set_num_threads(self._preferred())
             yield self._steps(batches, first_step, candidates)
         finally:
+            self._candidates = []
             torch.set_num_threads(caller)
+
+    def _preferred(self) -> int:
+        return self.choice if self.choice in self._candidates else max(self._candidates)
+
+    @contextmanager
+    def between_steps(self) -> Iterator[None]:
+        """Work in the middle of an epoch that is not a step (a validation) runs on the chosen count, not on the
+        count a probe is trying out; the step's count comes back afterwards. Outside an epoch: nothing changes."""
+        if not self._candidates:
+            yield
+            return
+        during = torch.get_num_threads()
+        torch.set_num_threads(self._preferred())
+        try:
+            yield
+        finally:
+            torch.set_num_threads(during)
 
     def _steps(self, batches: Iterable, step: int, candidates: list[int]) -> Iterator:
         if len(candidates) == 1:

@@ -197,7 +197,8 @@ class Trainer:
         if self.device.type == "cuda":
             torch.cuda.synchronize(self.device)  # the steps so far count as training, not as scoring
         begin = time.perf_counter()
-        loss, error = evaluate(self.model, self.data.val)
+        with self.step_threads.between_steps():  # not on a probe's trial count
+            loss, error = evaluate(self.model, self.data.val)
         h = self.history
         h.val_step.append(self.step)
         h.val_loss.append(loss.item())  # one sync per validation, never per step

@@ -171,6 +171,18 @@ def test_auto_leaves_the_validations_time_out_of_its_probes(two_threads):
     assert chooser.choice == 2 and chooser.probes[0]["seconds_per_step"] == {"1": 1.5, "2": 1.0}
 
 
+def test_a_validation_during_a_probe_runs_on_the_chosen_count_not_the_trial_one(two_threads):
+    trainer = Trainer(build_model("mlp", 0), data(), Recipe(epochs=1, batch_size=16, lr=0.05), eval_every=2,
+                      threads="auto")
+    validations = []
+    trainer.model.register_forward_hook(lambda m, *_: None if m.training else validations.append(
+        torch.get_num_threads()))
+    trainer.fit()  # validations at steps 0, 2, 4, ...: the first probe (steps 0-11) tries 1 thread on 0-2, 9-11
+    assert trainer.step_threads.steps_on[1] >= 6
+    assert validations[:6] == [2] * 6  # no choice yet: all of the caller's threads
+    assert set(validations[6:]) == {trainer.step_threads.choice}
+
+
 def test_auto_restores_the_callers_count_when_training_stops_with_an_error(two_threads):
     chooser = StepThreads("auto", clock=Machine({1: 1.0, 2: 2.0}).clock)
     with pytest.raises(KeyboardInterrupt), chooser.epoch(range(10), 0) as batches:
