@@ -100,8 +100,11 @@ def _start_training(tmp_path, artifacts, epochs=40):
         make_mnist(data_dir, n_train=20_000, n_test=500)
     args = ["train", "--model", "softmax", "--epochs", str(epochs), "--eval-every", "250", "--no-progress",
             "--data-dir", str(data_dir), "--artifacts-dir", str(artifacts)]
+    # A shell without job control starts background commands with SIGINT ignored, and Python then installs no
+    # KeyboardInterrupt handler: give the child the default disposition, as a terminal would.
     process = subprocess.Popen([sys.executable, "-m", "helpers", *args], cwd=REPO, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True)
+                               stderr=subprocess.PIPE, text=True,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + 120
     while not list(artifacts.glob("softmax/runs/*/checkpoint.pt")):
         assert process.poll() is None, process.communicate()
