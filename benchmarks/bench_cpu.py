@@ -1,9 +1,8 @@
 """Fast on the CPUs learners have: one run measures the three things the README's CPU tables show.
 
-1. Every model's training loop (one epoch of its recipe, official split) with 1 thread, 2 threads and the
-   trainer's own choice (``MODELS[name].cpu_threads``: 1 for the linear models, ``"auto"`` for the others,
-   which times both counts while training: ``helpers.step_threads``), on the quiet machine and beside a
-   background load.
+1. Every model's training loop (one epoch of its recipe, official split) with 1 thread and 2 threads (the
+   trainer's policy, ``MODELS[name].cpu_threads``, is one of them: 1 for the linear models, all cores for the
+   others), on the quiet machine and beside a background load.
 2. The post's loop against the trainer (the post's recipe, a few epochs), quiet and busy.
 3. Time to 99 % test accuracy: the peer's recipe (``peer_recipe.py``) against ``cnn_fast``, quiet
    (``bench_time_to_99.py`` runs each of them).
@@ -25,7 +24,16 @@ import sys
 import time
 from pathlib import Path
 
-from fresh_runs import LOAD_TEXT, alternating, background_load, machine, run_fresh, seeds_and_variants, write_json
+from fresh_runs import (
+    LOAD_TEXT,
+    alternating,
+    background_load,
+    machine,
+    run_fresh,
+    seeds_and_variants,
+    timed_fit,
+    write_json,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 HERE = Path(__file__).resolve().parent
@@ -33,23 +41,20 @@ PROFILED = [("seed_linear", 1, False), ("cnn", 2, False), ("cnn", 2, True), ("cn
 PROFILED_STEPS = {"seed_linear": 1000, "cnn": 40}  # enough steps that the loop's fixed costs do not show
 
 
-def _threads(text: str) -> int | str:
-    return text if text == "auto" else int(text)
-
-
-def one_run(kind: str, model: str, threads: int | str, epochs: int, data_dir: str, seed: int) -> dict:
+def one_run(kind: str, model: str, threads: int, epochs: int, data_dir: str, seed: int) -> dict:
     """Train once in this process (``kind``: "trainer" or "post") and return the loop time."""
     import torch
 
     sys.path.insert(0, str(ROOT))
+    from reference import post_loop
+
     from helpers.data import load_mnist
+    from helpers.evaluation import evaluate
     from helpers.models import build_model
-    from helpers.reference import post_loop
     from helpers.training import RunConfig, Trainer
 
     data = load_mnist(data_dir)
     recipe = RunConfig(model=model, epochs=epochs).recipe
-    threads_used = None
     if kind == "post":
         torch.set_num_threads(threads)
         out = post_loop(build_model(model, seed), data, epochs=epochs, batch_size=recipe.batch_size, lr=recipe.lr,
@@ -57,16 +62,16 @@ def one_run(kind: str, model: str, threads: int | str, epochs: int, data_dir: st
         seconds, error = out["train_seconds"], out["final_val_error"]
     else:
         trainer = Trainer(build_model(model, seed), data, recipe, seed=seed, threads=threads)
-        trainer.fit()
-        results = trainer.results()
-        seconds, error, threads_used = trainer.train_seconds, results["val_error"], results["cpu_threads"]
+        seconds = timed_fit(trainer)
+        error = evaluate(trainer.model, data.val)[1].item()
     return {"kind": kind, "model": model, "threads": threads, "epochs": epochs, "seed": seed,
-            "seconds": seconds, "val_error": error, "threads_used": threads_used}
+            "seconds": seconds, "val_error": error}
 
 
 def one_profile(model: str, threads: int, data_dir: str) -> dict:
     """PyTorch's profiler over the training steps of one epoch of the trainer (its second: the first warms up,
     the third is timed without the profiler)."""
+    import torch
     from torch.profiler import ProfilerActivity, profile
 
     sys.path.insert(0, str(ROOT))
@@ -80,12 +85,13 @@ def one_profile(model: str, threads: int, data_dir: str) -> dict:
     n = steps * recipe.batch_size
     data = Mnist(Split(full.train.x[:n], full.train.y[:n]), Split(full.val.x[:1000], full.val.y[:1000]), "subset")
     trainer = Trainer(build_model(model, 0), data, recipe, threads=threads, eval_every=10**9)
-    trainer.fit_epoch()  # warm-up: first-call costs and first touches of memory stay out
+    torch.set_num_threads(threads)
+    trainer.train_epoch()  # warm-up: first-call costs and first touches of memory stay out
     with profile(activities=[ProfilerActivity.CPU]) as prof:
-        trainer.fit_epoch()
-    before = trainer.train_seconds
-    trainer.fit_epoch()
-    wall = (trainer.train_seconds - before) / steps
+        trainer.train_epoch()
+    before = trainer.seconds
+    trainer.train_epoch()
+    wall = (trainer.seconds - before) / steps
     ops = sorted(prof.key_averages(), key=lambda e: e.self_cpu_time_total, reverse=True)
     total = sum(e.self_cpu_time_total for e in ops) / steps
     return {"model": model, "threads": threads, "steps": steps, "batch_size": recipe.batch_size,
@@ -113,7 +119,7 @@ def main() -> None:
         import json
 
         kind, model, threads, epochs, seed = args.one
-        print(json.dumps(one_run(kind, model, _threads(threads), int(epochs), args.data_dir, int(seed))))
+        print(json.dumps(one_run(kind, model, int(threads), int(epochs), args.data_dir, int(seed))))
         return
     if args.profile:
         import json
@@ -128,14 +134,15 @@ def main() -> None:
 
     from helpers.models import MODELS
 
-    def trainer_cases(model):
-        own = MODELS[model].cpu_threads
-        return [("trainer", model, t, 1) for t in dict.fromkeys([1, 2, own])]
+    cores = os.cpu_count()
 
-    cases = [c for m in args.models for c in trainer_cases(m)] if "models" in args.parts else []
+    def policy(model):  # the trainer's thread count for the model: its own, or all cores (PyTorch's default)
+        return MODELS[model].cpu_threads or cores
+
+    cases = [("trainer", m, t, 1) for m in args.models for t in (1, cores)] if "models" in args.parts else []
     if "post" in args.parts:
-        cases += [("post", "seed_linear", 2, args.post_epochs),
-                  ("trainer", "seed_linear", MODELS["seed_linear"].cpu_threads, args.post_epochs)]
+        cases += [("post", "seed_linear", cores, args.post_epochs),
+                  ("trainer", "seed_linear", policy("seed_linear"), args.post_epochs)]
     runs = []
     for busy in (False, True):
         with background_load(busy):
@@ -144,8 +151,7 @@ def main() -> None:
                                  str(repeat), "--data-dir", args.data_dir], args.pause)
                 runs.append({**run, "busy": busy})
                 print(f"{'busy' if busy else 'quiet':>5} {kind:>7} {model:>11} threads {threads}, {epochs} epoch(s): "
-                      f"{run['seconds']:7.2f} s, error {run['val_error']:.2f} %"
-                      + (f", steps on {run['threads_used']['steps_on']}" if run["threads_used"] else ""), flush=True)
+                      f"{run['seconds']:7.2f} s, error {run['val_error']:.2f} %", flush=True)
 
     def median(kind, model, threads, epochs, busy):
         return statistics.median(r["seconds"] for r in runs if (r["kind"], r["model"], r["threads"], r["epochs"],
@@ -156,21 +162,17 @@ def main() -> None:
     if "models" in args.parts:
         models = {}
         for m in args.models:
-            own = MODELS[m].cpu_threads
-            row = {"threads_chosen": own}
-            for t in dict.fromkeys([1, 2, own]):
+            own = policy(m)
+            row = {"threads_chosen": own, "cores": cores}
+            for t in (1, cores):
                 for b in (False, True):
                     row[f"{'busy' if b else 'quiet'}_{t}"] = median("trainer", m, t, 1, b)
             row["busy_over_quiet"] = row[f"busy_{own}"] / row[f"quiet_{own}"]
-            row["quiet_over_best_fixed"] = row[f"quiet_{own}"] / min(row["quiet_1"], row["quiet_2"])
-            row["steps_on"] = {("busy" if r["busy"] else "quiet"): r["threads_used"]["steps_on"] for r in runs
-                               if (r["kind"], r["model"], r["threads"], r["epochs"]) == ("trainer", m, own, 1)}
             models[m] = row
         report["models"] = models
     if "post" in args.parts:
-        own = MODELS["seed_linear"].cpu_threads
         post = {f"{kind}_{'busy' if b else 'quiet'}": median(kind, "seed_linear", t, args.post_epochs, b)
-                for kind, t in (("post", 2), ("trainer", own)) for b in (False, True)}
+                for kind, t in (("post", cores), ("trainer", policy("seed_linear"))) for b in (False, True)}
         post["speedup_quiet"] = post["post_quiet"] / post["trainer_quiet"]
         post["speedup_busy"] = post["post_busy"] / post["trainer_busy"]
         report["post_vs_trainer"] = {"epochs": args.post_epochs, **post}

@@ -28,11 +28,12 @@ def one_run(variant: str, seed: int, data_dir: str, device: str, epochs: int, la
 
     sys.path.insert(0, str(ROOT))
     from cuda_graphs import GraphedSteps
+    from fresh_runs import timed_fit
+    from reference import post_loop
 
     from helpers.data import load_mnist
     from helpers.environment import device_name, pick_device
     from helpers.models import build_model
-    from helpers.reference import post_loop
     from helpers.training import RunConfig, Trainer
 
     dev = pick_device(device)
@@ -46,11 +47,12 @@ def one_run(variant: str, seed: int, data_dir: str, device: str, epochs: int, la
     else:
         if variant == "trainer":
             trainer = Trainer(model, data, recipe, seed=seed, threads=1)
+            seconds = timed_fit(trainer)
         else:
             trainer = GraphedSteps(model, data, epochs=epochs, batch_size=recipe.batch_size, lr=recipe.lr,
                                    seed=seed, largest_block=largest_block)
-        trainer.fit()
-        seconds = trainer.train_seconds
+            trainer.fit()
+            seconds = trainer.train_seconds
         capture = getattr(trainer, "capture_seconds", None)
         error = evaluate_error(trainer.model, data)
     return {"variant": variant, "seed": seed, "epochs": epochs, "loop_seconds": seconds, "capture_seconds": capture,

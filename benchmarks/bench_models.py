@@ -27,9 +27,11 @@ TARGETS = (7.43, 2.0, 1.0, 0.5)  # the post's error, then 98 %, 99 % and 99.5 % 
 
 def main() -> None:
     import torch
+    from fresh_runs import timed_fit
 
     from helpers.data import load_mnist
     from helpers.environment import device_name, pick_device
+    from helpers.evaluation import evaluate
     from helpers.models import MODELS, build_model, count_parameters
     from helpers.training import RunConfig, Trainer
 
@@ -53,16 +55,18 @@ def main() -> None:
                 {"eval_every": args.eval_every} if args.eval_every else {}))
             trainer = Trainer(build_model(name, seed), data, config.recipe, seed=seed, eval_every=config.eval_every,
                               threads=MODELS[name].cpu_threads)
-            trainer.fit()
-            results = trainer.results()
-            val = results["history"]["val"]
+            loop_seconds = timed_fit(trainer)
+            final_error = evaluate(trainer.model, data.val)[1].item()
+            h = trainer.history
+            val = {"error": h["val_error"] + [final_error], "seconds": h["val_seconds"] + [trainer.seconds],
+                   "step": h["val_step"] + [trainer.step]}
             reached = {}
             for target in TARGETS:
                 hit = next((i for i, e in enumerate(val["error"]) if e <= target), None)
                 if hit is not None:
                     reached[str(target)] = {"seconds": val["seconds"][hit], "step": val["step"][hit]}
-            run = {"model": name, "seed": seed, "val_error": results["val_error"], "train_seconds":
-                   trainer.train_seconds, "epochs": config.recipe.epochs, "steps": trainer.step,
+            run = {"model": name, "seed": seed, "val_error": final_error, "train_seconds":
+                   loop_seconds, "epochs": config.recipe.epochs, "steps": trainer.step,
                    "recipe": config.recipe.as_dict(), "parameters": count_parameters(trainer.model),
                    "precision": trainer.precision, "threads": torch.get_num_threads() if trainer.threads is None
                    else trainer.threads, "time_to": reached}

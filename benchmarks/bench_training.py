@@ -2,7 +2,7 @@
 
 Each run happens in a fresh subprocess (so peak memory is per run and nothing is warm), after a pause,
 alternating which loop goes first:
-the post's loop (``helpers.reference.post_loop``: DataLoader over TensorDataset, batch 32, ``.item()``
+the post's loop (``benchmarks/reference.py``'s ``post_loop``: DataLoader over TensorDataset, batch 32, ``.item()``
 twice a step) and ``helpers.training.Trainer``. Prints the median loop times, their ratio, both
 validation errors and peak memory, and writes everything to a JSON file.
 
@@ -30,11 +30,14 @@ def one_run(variant: str, seed: int, data_dir: str, device: str, epochs: int) ->
     import torch
 
     sys.path.insert(0, str(ROOT))
+    from fresh_runs import timed_fit
+    from reference import post_loop
+
     from helpers.data import load_mnist
     from helpers.environment import device_name, pick_device
+    from helpers.evaluation import evaluate
     from helpers.models import MODELS, build_model
-    from helpers.reference import post_loop
-    from helpers.training import RunConfig, Trainer
+    from helpers.training import RunConfig, Trainer, cumulative
 
     dev = pick_device(device)
     data = load_mnist(data_dir, dev)
@@ -47,10 +50,10 @@ def one_run(variant: str, seed: int, data_dir: str, device: str, epochs: int) ->
     else:
         trainer = Trainer(model, data, RunConfig(epochs=epochs).recipe, seed=seed,
                           threads=MODELS["seed_linear"].cpu_threads)  # the trainer's own thread choice
-        trainer.fit()
-        results = trainer.results()
-        seconds, val_error, train_error = trainer.train_seconds, results["val_error"], results["train_error"]
-        last_periodic = results["last_periodic_val_error"]
+        seconds = timed_fit(trainer)
+        val_error = evaluate(trainer.model, data.val)[1].item()
+        train_error = cumulative(trainer.history, trainer.step)[1][-1].item()
+        last_periodic = trainer.history["val_error"][-1]
     return {
         "variant": variant, "seed": seed, "epochs": epochs, "train_seconds": seconds, "val_error": val_error,
         "last_periodic_val_error": last_periodic, "train_error": train_error,

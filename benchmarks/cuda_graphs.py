@@ -5,10 +5,10 @@ has been measured. On a GPU the post's model is all overhead: a step is a dozen 
 microseconds of work each. A CUDA graph records the kernels of a block of steps once and replays them with one
 launch. For that, every step must be the same device work:
 
-- the batch is gathered from the epoch's shuffled copy (``helpers.batches.Batches``, the trainer's shuffles) at a
+- the batch is gathered from the epoch's shuffled copy (laid out as ``Trainer.batches`` does, the same shuffles) at a
   position kept in a device tensor, which the step itself advances;
 - each step's loss and hits are written into the history at a step index kept on the device (the post's
-  cumulative metrics come from those, as in ``helpers.training.History``);
+  cumulative metrics come from those, as in ``Trainer.history``);
 - the update is plain SGD at a constant learning rate (``p -= lr * grad``), the post's optimiser.
 
 The validations stay outside the graphs, every ``eval_every`` steps; validating before a step instead of after its
@@ -28,10 +28,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from helpers.batches import Batches
 from helpers.data import Mnist
 from helpers.evaluation import evaluate
-from helpers.training import History
 
 
 def blocks(steps: int, largest: int) -> list[int]:
@@ -59,13 +57,12 @@ class GraphedSteps:
         self.device = data.train.x.device
         self.model, self.data, self.lr = model.to(self.device), data, lr
         self.epochs, self.batch_size, self.eval_every = epochs, batch_size, eval_every
-        self.batches = Batches(data.train, batch_size, torch.Generator().manual_seed(seed))
-        self.steps_per_epoch = len(self.batches)
+        self.generator = torch.Generator().manual_seed(seed)
+        self.images, self.labels = torch.empty_like(data.train.x), torch.empty_like(data.train.y)
+        self.steps_per_epoch = len(data.train) // batch_size
         self.params = [p for p in self.model.parameters() if p.requires_grad]
-        total = epochs * self.steps_per_epoch
-        zeros = torch.zeros(total, dtype=torch.float64, device=self.device)
-        sizes = torch.full((total,), float(batch_size), dtype=torch.float64, device=self.device)
-        self.history = History(zeros, zeros.clone(), sizes)
+        zeros = torch.zeros(epochs * self.steps_per_epoch, dtype=torch.float64, device=self.device)
+        self.history = {"loss": zeros, "correct": zeros.clone(), "val_step": [], "val_loss": [], "val_error": []}
         self.position = torch.zeros((), dtype=torch.long, device=self.device)  # first sample of the next batch
         self.step_index = torch.zeros((), dtype=torch.long, device=self.device)
         self.offsets = torch.arange(batch_size, device=self.device)
@@ -75,10 +72,16 @@ class GraphedSteps:
         self.train_seconds = 0.0  # validations included, capture not
         self.step = 0
 
+    def lay_out(self) -> None:
+        """The epoch's shuffled copy, drawn and gathered as ``Trainer.batches`` does."""
+        order = torch.randperm(len(self.images), generator=self.generator).to(self.device)
+        torch.index_select(self.data.train.x, 0, order, out=self.images)
+        torch.index_select(self.data.train.y, 0, order, out=self.labels)
+
     def one_step(self) -> None:
         """Forward, loss, backward, update and bookkeeping, all on the device with no value read back."""
         rows = self.position + self.offsets
-        x, y = self.batches.images.index_select(0, rows), self.batches.labels.index_select(0, rows)
+        x, y = self.images.index_select(0, rows), self.labels.index_select(0, rows)
         logits = self.model(x)
         loss = F.cross_entropy(logits, y)
         grads = torch.autograd.grad(loss, self.params)
@@ -86,8 +89,8 @@ class GraphedSteps:
             for p, g in zip(self.params, grads, strict=True):
                 p.add_(g, alpha=-self.lr)
             where = self.step_index.view(1)
-            self.history.batch_loss.index_copy_(0, where, loss.detach().double().view(1))
-            self.history.batch_correct.index_copy_(0, where, (logits.argmax(1) == y).sum().double().view(1))
+            self.history["loss"].index_copy_(0, where, loss.detach().double().view(1))
+            self.history["correct"].index_copy_(0, where, (logits.argmax(1) == y).sum().double().view(1))
             self.position.add_(self.batch_size)
             self.step_index.add_(1)
 
@@ -98,9 +101,9 @@ class GraphedSteps:
             return
         start = time.perf_counter()
         saved = [t.detach().clone() for t in (*self.params, self.position, self.step_index,
-                                              self.history.batch_loss, self.history.batch_correct)]
-        iter(self.batches)  # an epoch's layout to warm up on; the generator is rewound below
-        generator_state = self.batches.generator.get_state()
+                                              self.history["loss"], self.history["correct"])]
+        generator_state = self.generator.get_state()
+        self.lay_out()  # an epoch's layout to warm up on; the generator is rewound below
         side = torch.cuda.Stream()
         side.wait_stream(torch.cuda.current_stream())
         with torch.cuda.stream(side):
@@ -118,10 +121,10 @@ class GraphedSteps:
             self.graphs[size] = graph
             size *= 2
         with torch.no_grad():
-            for t, s in zip((*self.params, self.position, self.step_index, self.history.batch_loss,
-                             self.history.batch_correct), saved, strict=True):
+            for t, s in zip((*self.params, self.position, self.step_index, self.history["loss"],
+                             self.history["correct"]), saved, strict=True):
                 t.copy_(s)
-        self.batches.generator.set_state(generator_state)
+        self.generator.set_state(generator_state)
         torch.cuda.synchronize(self.device)
         self.capture_seconds = time.perf_counter() - start
 
@@ -140,7 +143,7 @@ class GraphedSteps:
         self.capture()
         start = time.perf_counter()
         for _ in range(self.epochs):
-            iter(self.batches)  # the epoch's shuffle, laid out in the same memory every epoch
+            self.lay_out()  # the epoch's shuffle, laid out in the same memory every epoch
             self.position.zero_()
             end = self.step + self.steps_per_epoch
             while self.step < end:
@@ -154,6 +157,6 @@ class GraphedSteps:
 
     def _validate(self) -> None:
         loss, error = evaluate(self.model, self.data.val)
-        self.history.val_step.append(self.step)
-        self.history.val_loss.append(loss.item())
-        self.history.val_error.append(error.item())
+        self.history["val_step"].append(self.step)
+        self.history["val_loss"].append(loss.item())
+        self.history["val_error"].append(error.item())

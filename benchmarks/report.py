@@ -156,24 +156,22 @@ def seed_recipes() -> str:
 
 def cpu() -> str:
     report = load("cpu")
+    cores = next(iter(report["models"].values()))["cores"]
     lines = [
-        "| model | the trainer's threads | quiet: 1 thread | quiet: 2 threads | quiet: the trainer's | busy: 1 thread "
-        "| busy: 2 threads | busy: the trainer's | busy / quiet (the trainer's) |",
-        "|---|---|---|---|---|---|---|---|---|",
+        f"| model | the trainer's threads | quiet: 1 thread | quiet: {cores} threads | busy: 1 thread "
+        f"| busy: {cores} threads | busy / quiet (the trainer's threads) |",
+        "|---|---|---|---|---|---|---|",
     ]
 
-    def steps_on(row, busy):
-        counts = row["steps_on"]["busy" if busy else "quiet"]
-        return ", ".join(f"{counts[n]} on {n}" for n in sorted(counts))
+    def cell(row, key):
+        bold = key.endswith(f"_{row['threads_chosen']}")
+        return f"**{row[key]:.2f} s**" if bold else f"{row[key]:.2f} s"
 
     for name, row in report["models"].items():
         own = row["threads_chosen"]
-        if own == "auto":
-            quiet, busy = (f"{row[f'{b}_auto']:.2f} s ({steps_on(row, b == 'busy')})" for b in ("quiet", "busy"))
-        else:
-            quiet = busy = f"= {own} thread"
-        lines.append(f"| `{name}` | {own} | {row['quiet_1']:.2f} s | {row['quiet_2']:.2f} s | {quiet} | "
-                     f"{row['busy_1']:.2f} s | {row['busy_2']:.2f} s | {busy} | **{row['busy_over_quiet']:.2f}×** |")
+        lines.append(f"| `{name}` | {'1' if own == 1 else f'all ({own})'} | {cell(row, 'quiet_1')} | "
+                     f"{cell(row, f'quiet_{cores}')} | {cell(row, 'busy_1')} | {cell(row, f'busy_{cores}')} | "
+                     f"**{row['busy_over_quiet']:.2f}×** |")
     p = report["post_vs_trainer"]
     lines += [
         "",
@@ -184,7 +182,7 @@ def cpu() -> str:
         f"| busy | {p['post_busy']:.2f} s | {p['trainer_busy']:.2f} s | **{p['speedup_busy']:.1f}×** |",
         "",
         f"One epoch of each model's recipe (loop time, median of {report['repeats']} runs, each in a fresh process; "
-        "for `auto`, how many steps ran on 1 and on 2 threads in the last of them); "
+        "in bold: the trainer's thread count); "
         f"busy: beside {report['load']}. " + measured_on(report),
     ]
     return "\n".join(lines)

@@ -6,17 +6,6 @@ import argparse
 import json
 import sys
 
-from .data import DEFAULT_DATA_DIR
-
-
-def _threads(text: str) -> int | str:
-    if text == "auto":
-        return text
-    try:
-        return int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is neither a number nor auto") from None
-
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m helpers", description=__doc__)
@@ -24,7 +13,7 @@ def main(argv: list[str] | None = None) -> int:
 
     run = commands.add_parser("run", help="execute notebooks 01 to 06 in order with papermill")
     run.add_argument("--smoke", action="store_true", help="tiny, fast version of the same work")
-    run.add_argument("--data-dir", default=DEFAULT_DATA_DIR, help="folder that holds MNIST/raw (default: "
+    run.add_argument("--data-dir", default="data", help="folder that holds MNIST/raw (default: "
                      "$MNIST_DATA_DIR, else ./data; downloaded there when missing)")
     run.add_argument("--artifacts-dir", default="artifacts", help="checkpoints, metrics, figures and the "
                      "executed notebooks (default: ./artifacts)")
@@ -34,7 +23,7 @@ def main(argv: list[str] | None = None) -> int:
                                 "checkpoint; a finished run is loaded, not retrained. Prints the final metrics "
                                 "as JSON.")
     train.add_argument("--model", default="seed_linear", help="seed_linear (the post's model, default), "
-                       "seed_linear_fast, softmax, mlp or cnn")
+                       "seed_linear_fast, softmax, mlp, cnn or cnn_fast")
     train.add_argument("--epochs", type=int, help="epochs to train (default: the model's recipe)")
     train.add_argument("--batch-size", type=int, help="samples per step (default: the model's recipe)")
     train.add_argument("--lr", type=float, help="learning rate (default: the model's recipe)")
@@ -44,16 +33,11 @@ def main(argv: list[str] | None = None) -> int:
     train.add_argument("--smoke", action="store_true", help="the same work on 4,096 / 1,024 digits, one epoch")
     train.add_argument("--holdout", type=int, default=0, help="validate on the last N training digits instead of the "
                        "official test digits (default: 0, the post's split)")
-    train.add_argument("--target-error", type=float, help="stop at the first validation with an error (%%) at or "
-                       "below this")
     train.add_argument("--device", default="auto", help="auto (a GPU when there is one, default), cpu, cuda or cuda:N")
-    train.add_argument("--threads", type=_threads, help="CPU threads for the training steps: a number, or auto (the "
-                       "faster of 1 and all, timed while training); default: the model's own choice; "
-                       "OMP_NUM_THREADS in the environment wins")
     train.add_argument("--no-resume", dest="resume", action="store_false", help="start afresh: an earlier run of "
                        "the same configuration is moved aside, never deleted")
     train.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bar")
-    train.add_argument("--data-dir", default=DEFAULT_DATA_DIR, help="folder that holds MNIST/raw (default: "
+    train.add_argument("--data-dir", default="data", help="folder that holds MNIST/raw (default: "
                        "$MNIST_DATA_DIR, else ./data; downloaded there when missing)")
     train.add_argument("--artifacts-dir", default="artifacts", help="checkpoints and metrics go to "
                        "ARTIFACTS_DIR/MODEL/ (default: ./artifacts)")
@@ -84,10 +68,9 @@ def _dispatch(args: argparse.Namespace) -> int:
     from .training import train as train_run
 
     config = RunConfig(model=args.model, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
-                       eval_every=args.eval_every, seed=args.seed, smoke=args.smoke, holdout=args.holdout,
-                       target_error=args.target_error)
+                       eval_every=args.eval_every, seed=args.seed, smoke=args.smoke, holdout=args.holdout)
     result = train_run(config, data_dir=args.data_dir, artifacts_dir=args.artifacts_dir, device=args.device,
-                       resume=args.resume, progress=args.progress, threads=args.threads)
+                       resume=args.resume, progress=args.progress)
     summary = {k: v for k, v in result.metrics.items() if k != "history"}
     print(json.dumps(summary, indent=1))
     return 0

@@ -44,9 +44,8 @@ class RunConfig:
     lr: float | None = None
     eval_every: int = 500
     seed: int = 0
-    smoke: bool = False  # the first 4,096 training and 1,024 validation digits, one epoch
+    smoke: bool = False  # the first 4,096 training and 1,024 validation digits, one epoch unless epochs says more
     holdout: int = 0  # 0: validate on the official test digits; N: on the last N training digits
-    target_error: float | None = None  # stop at the first validation with an error (%) at or below this
 
     def __post_init__(self) -> None:
         if not isinstance(self.model, str) or self.model not in MODELS:
@@ -55,7 +54,6 @@ class RunConfig:
         _check_positive("batch_size", self.batch_size, int)
         _check_positive("lr", self.lr, float)
         _check_positive("eval_every", self.eval_every, int, none_means=None)
-        _check_positive("target_error", self.target_error, float, none_means="no early stop")
         _check_whole("seed", self.seed)
         check_flag("smoke", self.smoke)
         _check_whole("holdout", self.holdout)
@@ -63,7 +61,7 @@ class RunConfig:
     @property
     def recipe(self) -> Recipe:
         recipe = default_recipe(self.model).with_overrides(self.epochs, self.batch_size, self.lr)
-        return recipe.with_overrides(epochs=1) if self.smoke else recipe
+        return recipe.with_overrides(epochs=1) if self.smoke and self.epochs is None else recipe
 
     def describe(self) -> dict:
         """The config with its recipe spelled out: what ``config.json`` records and the run id hashes."""

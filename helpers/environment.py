@@ -1,10 +1,11 @@
-"""Where the notebooks run: Colab or a checkout, CPU or GPU, and the optional Google Drive folder."""
+"""Where the notebooks run: Colab or a checkout, CPU or GPU, how many CPU threads, and the optional Google Drive."""
 
 from __future__ import annotations
 
 import os
 import platform
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import torch
@@ -67,7 +68,17 @@ def native_bf16(device: torch.device) -> bool:
     return bool(_cpu_flags() & {"avx512_bf16", "amx_bf16"})
 
 
-THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS")  # a thread count set here is the user's: it wins
+@contextmanager
+def cpu_threads(threads: int | None):
+    """Run the block on ``threads`` CPU threads (None: as they are), then give the caller's count back. A count set
+    in the environment (``OMP_NUM_THREADS`` or ``MKL_NUM_THREADS``) is the user's choice and wins."""
+    before = torch.get_num_threads()
+    if threads and not (os.environ.get("OMP_NUM_THREADS") or os.environ.get("MKL_NUM_THREADS")):
+        torch.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def device_name(device: torch.device) -> str:

@@ -109,10 +109,10 @@ class ModelSpec:
     build: Callable[[], nn.Module]
     recipe: Recipe
     summary: str
-    # Intra-op threads for the training steps on a CPU (helpers.step_threads): "auto" times 1 thread against all
-    # of them as it trains and keeps the faster; a number fixes it. A linear model's steps are a few tiny
-    # operations that only lose from being split: one thread, always. benchmarks/bench_cpu.py measures both.
-    cpu_threads: int | str = "auto"
+    # CPU threads for training (None: PyTorch's default, all cores). A linear model's steps are a few tiny operations
+    # that only lose from being split, and beside another busy program they lose a lot: one thread, always. The
+    # README's CPU table (benchmarks/bench_cpu.py) measures both counts for every model.
+    cpu_threads: int | None = None
 
 
 MODELS: dict[str, ModelSpec] = {

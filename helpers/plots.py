@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -176,3 +177,49 @@ def feature_maps(image: torch.Tensor, maps: torch.Tensor, columns: int = 8, titl
         fig.suptitle(title)
     fig.tight_layout()
     return fig
+
+
+class LiveErrors:
+    """The seed post's figure while training runs. In a notebook, ``update`` redraws it in place (an IPython display
+    handle, in Colab and Jupyter alike) at most every ``every`` seconds, and ``close`` draws the last state; outside
+    a notebook (a terminal, a log) a progress bar moves instead. Used by notebook 03 and by ``training.train``."""
+
+    def __init__(self, total_steps: int, title: str = "Training and validation error", every: float = 2.0):
+        from IPython import get_ipython
+
+        self.title, self.every, self.drawn_at, self.curves, self.handle = title, every, -float("inf"), None, None
+        self.bar = None
+        if getattr(get_ipython(), "kernel", None) is None:  # no notebook to draw in
+            from tqdm.auto import tqdm
+
+            self.bar = tqdm(total=total_steps, unit="step", mininterval=0.5, dynamic_ncols=True,
+                            desc=title.split(":")[0])
+
+    def update(self, train_error: list, val_step: list, val_error: list, train_step: list | None = None) -> None:
+        """The cumulative training error so far (after each step, or at ``train_step``) and the validation errors."""
+        train_step = range(len(train_error)) if train_step is None else train_step
+        self.curves = (list(train_step), list(train_error), list(val_step), list(val_error))  # copies: lists grow
+        if self.bar is not None:
+            self.bar.update(val_step[-1] - self.bar.n)
+            self.bar.set_postfix(val_err=f"{val_error[-1]:.2f}%")
+        elif time.monotonic() - self.drawn_at >= self.every:
+            self._draw()
+
+    def _draw(self) -> None:
+        from IPython.display import display
+
+        train_step, train_error, val_step, val_error = self.curves
+        history = {"train": {"step": train_step, "error": train_error}, "val": {"step": val_step, "error": val_error}}
+        fig = error_curves(history, title=f"{self.title} (step {val_step[-1]:,})")
+        if self.handle is None:
+            self.handle = display(fig, display_id=True)
+        else:
+            self.handle.update(fig)
+        plt.close(fig)
+        self.drawn_at = time.monotonic()
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+        elif self.curves is not None:
+            self._draw()

@@ -1,29 +1,32 @@
-"""Runs on disk: one folder per configuration, resumed only into that configuration, nothing ever deleted.
+"""Runs on disk: one folder per configuration, written so that nothing is ever half-written, lost or deleted.
 
-    <artifacts_dir>/<model>/runs/<run id>/config.json     the configuration, recipe and data of the run
-                                         /checkpoint.pt    written atomically after every epoch
-                                         /metrics.json     written once, when the run finishes
-    <artifacts_dir>/<model>/runs/<run id>.lock            held by the process that trains the run
-    <artifacts_dir>/<model>/metrics.json                  a copy of the latest finished run's metrics
+    <artifacts_dir>/<model>/runs/<run id>/checkpoint.pt   one flat dict, written after every epoch
+                                         /metrics.json    written when the run finishes
+    <artifacts_dir>/<model>/runs/<run id>.lock           held by the process that trains the run
+    <artifacts_dir>/<model>/metrics.json                 a copy of the latest finished run's metrics
 
-The run id hashes the configuration and the data, so another configuration never lands in this folder.
+The run id hashes the configuration and the data, so another configuration never lands in a run's folder. Every
+file is written to a temporary name, then renamed (readers see the old file or the new one, never half of one),
+and JSON is strict (a NaN is refused, not written). A checkpoint that cannot be read, belongs to another
+configuration or was trained in another precision is kept aside under a new name and the run starts afresh;
+``resume=False`` moves the whole folder aside. Only a killed process's half-written temporary files are deleted.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
+import secrets
 import tempfile
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
+import torch
 from filelock import FileLock, Timeout
 
-from . import checkpoints
-from .config import ParameterError, RunConfig
-
-CHECKPOINT_FORMAT = 2
+from .config import ParameterError
 
 
 class RunBusyError(RuntimeError):
@@ -45,9 +48,38 @@ def check_artifacts_dir(artifacts_dir) -> Path:
     return path
 
 
-def run_id(config: RunConfig, data_fingerprint: str) -> str:
-    blob = json.dumps({**config.describe(), "data": data_fingerprint}, sort_keys=True).encode()
-    return hashlib.sha1(blob).hexdigest()[:10]
+def _write_atomically(path: Path, write) -> None:
+    """``write(stream)`` into a temporary file beside ``path`` (usual permissions), then rename it into place."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}-{secrets.token_hex(4)}.tmp")
+    try:
+        with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), "wb") as stream:
+            write(stream)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def save_checkpoint(checkpoint: dict, path: str | os.PathLike) -> None:
+    _write_atomically(Path(path), lambda stream: torch.save(checkpoint, stream))
+
+
+def load_checkpoint(path: str | os.PathLike, device: torch.device | str = "cpu") -> dict:
+    """Tensors, numbers and strings only (``weights_only``): a checkpoint can never run code."""
+    return torch.load(path, map_location=device, weights_only=True)
+
+
+def save_json(data: dict, path: str | os.PathLike) -> None:
+    text = json.dumps(data, indent=1, allow_nan=False) + "\n"  # strict: NaN and infinity raise ValueError
+    _write_atomically(Path(path), lambda stream: stream.write(text.encode()))
+
+
+def load_json(path: str | os.PathLike) -> dict:
+    with open(path, encoding="utf-8") as handle:
+        return json.load(handle)
 
 
 def _aside(path: Path, label: str) -> Path:
@@ -61,17 +93,19 @@ def _aside(path: Path, label: str) -> Path:
 
 
 class RunFolder:
-    """The folder of one run: its lock, its checkpoint, its metrics."""
+    """The folder of one run: its lock, its checkpoint, its metrics. ``config`` is what the run computes (the
+    configuration, its recipe and the data's fingerprint): it names the folder and is stored in the checkpoint."""
 
-    def __init__(self, artifacts_dir: Path, config: RunConfig, data_fingerprint: str):
-        self.id = run_id(config, data_fingerprint)
-        self.model_dir = Path(artifacts_dir) / config.model
+    def __init__(self, artifacts_dir: str | os.PathLike, model: str, config: dict):
+        self.config = config
+        self.id = hashlib.sha1(json.dumps(config, sort_keys=True).encode()).hexdigest()[:10]
+        self.model_dir = Path(artifacts_dir) / model
         self.path = self.model_dir / "runs" / self.id
         self.checkpoint = self.path / "checkpoint.pt"
 
     @contextmanager
     def claimed(self):
-        """Hold the run's lock while training it. A second process refuses at once, with the fix."""
+        """Hold the run's lock while training it; a second process refuses at once, with the fix."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         lock = FileLock(self.path.parent / f"{self.id}.lock")
         try:
@@ -81,64 +115,53 @@ class RunFolder:
                                "finishes, then run again (the finished run is loaded, not retrained)") from None
         try:
             self.path.mkdir(exist_ok=True)
-            checkpoints.remove_leftovers(self.path)  # half-written files of a killed process
+            for leftover in self.path.glob(".*.tmp"):  # half-written by a killed process
+                leftover.unlink(missing_ok=True)
             yield self
         finally:
             lock.release()
 
     def set_aside(self, why: str) -> None:
-        """Move the whole run folder out of the way (nothing is deleted) so that the run starts afresh."""
-        kept = _aside(self.path, "replaced")
-        self.path.rename(kept)
-        self.path.mkdir()
-        print(f"{why}: the earlier run was moved to {kept} (nothing deleted); starting afresh.")
+        """Move the whole run folder out of the way (nothing is deleted), so that the run starts afresh."""
+        if any(self.path.iterdir()):
+            kept = _aside(self.path, "replaced")
+            self.path.rename(kept)
+            self.path.mkdir()
+            print(f"{why}: the earlier run was moved to {kept} (nothing deleted); starting afresh.")
 
-    def _keep_checkpoint_aside(self, why: str) -> None:
-        kept = _aside(self.checkpoint, "set-aside")
-        self.checkpoint.rename(kept)
-        print(f"{self.checkpoint} {why}; it is kept as {kept.name} (nothing deleted) and this run starts afresh.")
-
-    def load_state(self, device, precision: str) -> dict | None:
-        """The trainer state to resume from, or None. A checkpoint that cannot be read, belongs to another run,
-        or was trained in another precision is set aside with a message, never resumed and never deleted."""
+    def load(self, device: torch.device, precision: str) -> dict | None:
+        """The checkpoint to resume from, or None (no checkpoint, or one that was kept aside with a message)."""
         if not self.checkpoint.exists():
             return None
         try:
-            payload = checkpoints.load_checkpoint(self.checkpoint, device)
+            checkpoint = load_checkpoint(self.checkpoint, device)
         except Exception as err:  # truncated, garbage, another format or version: all mean "cannot be used"
-            reason = str(err).split(". ")[0].splitlines()[0][:100]
-            self._keep_checkpoint_aside(f"cannot be read ({type(err).__name__}: {reason})")
-            return None
-        if not isinstance(payload, dict) or payload.get("format") != CHECKPOINT_FORMAT or "trainer" not in payload:
-            self._keep_checkpoint_aside("was written by another version of the series")
-            return None
-        if payload.get("run_id") != self.id:
-            self._keep_checkpoint_aside("belongs to another configuration")
-            return None
-        state = payload["trainer"]
-        if state["precision"] != precision and state["epoch"] < state["epochs"]:
-            self._keep_checkpoint_aside(f"was trained in {state['precision']}, and this device trains in {precision} "
-                                        "(the two compute different numbers)")
-            return None
-        return state
+            why = f"cannot be read ({type(err).__name__}: {str(err).split('. ')[0].splitlines()[0][:100]})"
+        else:
+            if not isinstance(checkpoint, dict) or checkpoint.get("config") != self.config:
+                why = "belongs to another configuration or version of the series"
+            elif checkpoint["precision"] != precision and checkpoint["epoch"] < self.config["recipe"]["epochs"]:
+                why = (f"was trained in {checkpoint['precision']}, and this device trains in {precision} (the two "
+                       "compute different numbers)")
+            else:
+                return checkpoint
+        kept = _aside(self.checkpoint, "set-aside")
+        self.checkpoint.rename(kept)
+        print(f"{self.checkpoint} {why}; it is kept as {kept.name} (nothing deleted) and this run starts afresh.")
+        return None
 
-    def save_state(self, state: dict) -> None:
-        checkpoints.save_checkpoint({"format": CHECKPOINT_FORMAT, "run_id": self.id, "trainer": state},
-                                    self.checkpoint)
-
-    def write_config(self, description: dict) -> None:
-        checkpoints.save_json({**description, "run_id": self.id}, self.path / "config.json")
+    def save(self, checkpoint: dict) -> None:
+        save_checkpoint({**checkpoint, "config": self.config}, self.checkpoint)
 
     def finished_metrics(self) -> dict | None:
         """The metrics the run wrote when it finished (with the machine that trained it), if it did."""
-        path = self.path / "metrics.json"
         try:
-            return checkpoints.load_json(path) if path.exists() else None
+            return load_json(self.path / "metrics.json")
         except (OSError, ValueError):
             return None
 
     def publish(self, metrics: dict) -> None:
         """Write the finished run's metrics (once) and make them the model's latest."""
         if self.finished_metrics() != metrics:
-            checkpoints.save_json(metrics, self.path / "metrics.json")
-        checkpoints.save_json(metrics, self.model_dir / "metrics.json")
+            save_json(metrics, self.path / "metrics.json")
+        save_json(metrics, self.model_dir / "metrics.json")

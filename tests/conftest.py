@@ -1,15 +1,21 @@
-"""Shared fixtures: tiny MNIST files in the real IDX format, written by the tests themselves."""
+"""Shared fixtures and builders: tiny MNIST files in the real IDX format and random data sets, made by the tests."""
 
 from __future__ import annotations
 
 import json
 import os
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 import torch
 
+from helpers.data import Mnist, Split
+
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "benchmarks"))  # the yardsticks (reference.py, peer_recipe.py) live there
 SHARED_DATA = REPO.parent / "shared" / "data"
 ENV_DATA = os.environ.get("MNIST_DATA_DIR")  # read before the autouse fixture below removes it
 
@@ -44,13 +50,43 @@ def make_mnist(root: Path, n_train: int = 640, n_test: int = 200) -> Path:
     return root
 
 
+def random_data(n_train: int = 150, n_val: int = 50, seed: int = 1, device: str = "cpu") -> Mnist:
+    """Random images and labels: nothing to learn, but every number of a run is defined and repeatable."""
+    g = torch.Generator().manual_seed(seed)
+    x = torch.rand(n_train + n_val, 784, generator=g).to(device)
+    y = torch.randint(0, 10, (n_train + n_val,), generator=g).to(device)
+    return Mnist(Split(x[:n_train], y[:n_train]), Split(x[n_train:], y[n_train:]), "random")
+
+
 def without_wall_clock(metrics: dict) -> dict:
     """A copy of a run's metrics without what differs between two identical runs: times and the date."""
     metrics = json.loads(json.dumps(metrics))
-    for key in ("train_seconds", "eval_seconds", "finished_at"):
+    for key in ("train_seconds", "finished_at"):
         del metrics[key]
     del metrics["history"]["val"]["seconds"]
     return metrics
+
+
+def start_cli(*args: str) -> subprocess.Popen:
+    """``python -m helpers ARGS`` in a new process, its output captured. A shell without job control starts
+    background commands with SIGINT ignored (and Python then never raises KeyboardInterrupt): the child gets the
+    default disposition, as from a terminal."""
+    return subprocess.Popen([sys.executable, "-m", "helpers", *args], cwd=REPO, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+
+
+@pytest.fixture
+def cli(capsys):
+    """``python -m helpers ARGS`` in this process: ``(exit code, stdout, stderr)``."""
+    from helpers.__main__ import main
+
+    def run(*args: str) -> tuple[int, str, str]:
+        code = main(list(args))
+        out = capsys.readouterr()
+        return code, out.out, out.err
+
+    return run
 
 
 @pytest.fixture

@@ -6,29 +6,17 @@ validations and weights). The capture itself can only be checked where PyTorch s
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
 import torch
+from conftest import random_data
+from cuda_graphs import GraphedSteps, blocks
 
-from helpers.data import Mnist, Split
 from helpers.models import Recipe, build_model
 from helpers.training import Trainer
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
-from cuda_graphs import GraphedSteps, blocks  # noqa: E402
-
-
-def random_data(device: str = "cpu", n_train: int = 320, n_val: int = 100) -> Mnist:
-    g = torch.Generator().manual_seed(5)
-    x, y = torch.rand(n_train + n_val, 784, generator=g), torch.randint(0, 10, (n_train + n_val,), generator=g)
-    x, y = x.to(device), y.to(device)
-    return Mnist(Split(x[:n_train], y[:n_train]), Split(x[n_train:], y[n_train:]), "random")
-
 
 def both(device: str, epochs: int = 3, eval_every: int = 7, largest_block: int = 4):
-    data = random_data(device)
+    data = random_data(320, 100, seed=5, device=device)
     trainer = Trainer(build_model("seed_linear", 1), data, Recipe(epochs=epochs, batch_size=32, lr=0.08), seed=2,
                       eval_every=eval_every)  # the caller's threads, as GraphedSteps uses
     trainer.fit()
@@ -48,27 +36,27 @@ def test_blocks_cover_any_stretch_with_powers_of_two():
 def test_the_steps_are_the_trainers_arithmetic_on_the_cpu():
     trainer, graphed = both("cpu")
     assert graphed.step == trainer.step == 30
-    assert torch.equal(graphed.history.batch_loss, trainer.history.batch_loss)
-    assert torch.equal(graphed.history.batch_correct, trainer.history.batch_correct)
-    assert graphed.history.val_step == trainer.history.val_step
-    assert graphed.history.val_error == trainer.history.val_error
+    for key in ("loss", "correct"):
+        assert torch.equal(graphed.history[key], trainer.history[key])
+    assert graphed.history["val_step"] == trainer.history["val_step"]
+    assert graphed.history["val_error"] == trainer.history["val_error"]
     for a, b in zip(trainer.model.parameters(), graphed.model.parameters(), strict=True):
         assert torch.equal(a, b)
 
 
 def test_models_with_state_or_a_short_last_batch_are_refused():
     with pytest.raises(ValueError, match="no batch norm"):
-        GraphedSteps(build_model("cnn"), random_data(), epochs=1, batch_size=32, lr=0.1)
+        GraphedSteps(build_model("cnn"), random_data(320, 100), epochs=1, batch_size=32, lr=0.1)
     with pytest.raises(ValueError, match="do not split into batches of 48"):
-        GraphedSteps(build_model("seed_linear"), random_data(), epochs=1, batch_size=48, lr=0.1)
+        GraphedSteps(build_model("seed_linear"), random_data(320, 100), epochs=1, batch_size=48, lr=0.1)
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 def test_captured_graphs_replay_the_trainers_numbers_on_the_gpu():
     trainer, graphed = both("cuda", epochs=4, eval_every=9, largest_block=8)
     assert graphed.graphs and graphed.capture_seconds > 0
-    assert graphed.history.val_step == trainer.history.val_step
-    assert torch.allclose(graphed.history.batch_loss, trainer.history.batch_loss, rtol=1e-5)
-    assert torch.equal(graphed.history.batch_correct, trainer.history.batch_correct)
+    assert graphed.history["val_step"] == trainer.history["val_step"]
+    assert torch.allclose(graphed.history["loss"], trainer.history["loss"], rtol=1e-5)
+    assert torch.equal(graphed.history["correct"], trainer.history["correct"])
     for a, b in zip(trainer.model.parameters(), graphed.model.parameters(), strict=True):
         assert torch.allclose(a, b, atol=1e-5)

@@ -5,13 +5,16 @@ from __future__ import annotations
 import gzip
 import shutil
 from pathlib import Path
+from urllib.error import URLError
 
 import pytest
 import torch
-from conftest import SHARED_DATA, synthetic_digits, write_idx
+import torchvision.datasets.mnist as mnist_module
+from conftest import SHARED_DATA, make_mnist, synthetic_digits, write_idx
+from torchvision.datasets import MNIST
 
 from helpers import data
-from helpers.data import DataError, check_raw_files, ensure_mnist, load_mnist, raw_dir
+from helpers.data import OFFICIAL, DataError, ensure_mnist, load_mnist, raw_dir
 
 
 def test_load_reads_the_idx_files_through_torchvision(tiny_mnist):
@@ -43,7 +46,7 @@ def test_fingerprint_tells_data_apart(tiny_mnist):
 
 
 def test_good_files_pass_the_check(tiny_mnist):
-    assert check_raw_files(tiny_mnist) == ([], [])
+    assert ensure_mnist(tiny_mnist, download=False) == tiny_mnist
 
 
 def test_truncated_file_is_named_with_the_fix(tiny_mnist):
@@ -52,85 +55,84 @@ def test_truncated_file_is_named_with_the_fix(tiny_mnist):
     with pytest.raises(DataError) as err:
         load_mnist(tiny_mnist)
     message = str(err.value)
-    assert "train-images-idx3-ubyte" in message and "truncated" in message
-    assert "delete" in message and "data_dir" in message
+    assert message.startswith(f"{path}: not a readable MNIST images file") and "invalid for input of size" in message
+    assert "Fix: delete it" in message and "data_dir" in message
 
 
-def test_compressed_or_swapped_files_are_rejected(tiny_mnist):
+@pytest.mark.parametrize("damage", ["gzip", "labels as images", "images as labels"])
+def test_compressed_or_swapped_files_are_rejected(tiny_mnist, damage):
     folder = raw_dir(tiny_mnist)
-    images = folder / "t10k-images-idx3-ubyte"
-    images.write_bytes(gzip.compress(images.read_bytes()))  # a .gz saved under the unpacked name
-    shutil.copy(folder / "train-images-idx3-ubyte", folder / "train-labels-idx1-ubyte")  # images as labels
-    _, problems = check_raw_files(tiny_mnist)
-    assert len(problems) == 2
-    assert any("t10k-images" in p and "magic" in p for p in problems)
-    assert any("train-labels" in p and "expected labels" in p for p in problems)
+    if damage == "gzip":  # a .gz saved under the unpacked name
+        bad = folder / "t10k-images-idx3-ubyte"
+        bad.write_bytes(gzip.compress(bad.read_bytes()))
+    elif damage == "labels as images":
+        bad = folder / "train-images-idx3-ubyte"
+        shutil.copy(folder / "train-labels-idx1-ubyte", bad)
+    else:
+        bad = folder / "train-labels-idx1-ubyte"
+        shutil.copy(folder / "train-images-idx3-ubyte", bad)
+    with pytest.raises(DataError, match=f"^{bad}: not a readable MNIST"):
+        ensure_mnist(tiny_mnist)
 
 
 def test_image_and_label_counts_must_agree(tiny_mnist):
     write_idx(raw_dir(tiny_mnist) / "t10k-labels-idx1-ubyte", torch.zeros(150, dtype=torch.uint8))
-    _, problems = check_raw_files(tiny_mnist)
-    assert problems == [f"{raw_dir(tiny_mnist)}: t10k-images-idx3-ubyte holds 200 images but "
-                        "t10k-labels-idx1-ubyte holds 150 labels"]
+    with pytest.raises(DataError, match="200 images but 150 labels in the test files"):
+        load_mnist(tiny_mnist)
 
 
 def test_official_sized_file_with_wrong_bytes_fails_the_checksum(tiny_mnist):
     # The size of the real test labels (10,000), but not its bytes: a corrupted original.
-    write_idx(raw_dir(tiny_mnist) / "t10k-labels-idx1-ubyte", torch.zeros(10_000, dtype=torch.uint8))
-    _, problems = check_raw_files(tiny_mnist)
-    assert any("t10k-labels-idx1-ubyte: checksum differs" in p for p in problems)
+    bad = raw_dir(tiny_mnist) / "t10k-labels-idx1-ubyte"
+    write_idx(bad, torch.zeros(10_000, dtype=torch.uint8))
+    with pytest.raises(DataError, match=f"{bad}: checksum differs from the original MNIST file"):
+        ensure_mnist(tiny_mnist)
 
 
 def test_damaged_files_stop_before_any_download(tiny_mnist, monkeypatch):
     (raw_dir(tiny_mnist) / "train-labels-idx1-ubyte").unlink()
     (raw_dir(tiny_mnist) / "t10k-images-idx3-ubyte").write_bytes(b"\x00\x00\x08")
     calls = []
-    monkeypatch.setattr(data, "download_mnist", lambda *args, **kwargs: calls.append(args))
-    with pytest.raises(DataError, match="t10k-images-idx3-ubyte.*too short"):
+    monkeypatch.setattr(mnist_module, "download_and_extract_archive", lambda *args, **kwargs: calls.append(args))
+    with pytest.raises(DataError, match="t10k-images-idx3-ubyte: not a readable"):
         ensure_mnist(tiny_mnist)
     assert calls == []  # nothing was fetched: damaged files are reported, never silently replaced
 
 
-def test_every_mirror_failing_gives_one_actionable_message(tmp_path):
+def test_every_mirror_failing_gives_one_actionable_message(tmp_path, monkeypatch):
     tried = []
 
     def offline(url, **kwargs):
         tried.append(url)
-        raise OSError("[Errno -3] Temporary failure in name resolution")
+        raise URLError("[Errno -3] Temporary failure in name resolution")
 
+    monkeypatch.setattr(mnist_module, "download_and_extract_archive", offline)
     with pytest.raises(DataError) as err:
-        data.download_mnist(tmp_path, fetch=offline)
+        ensure_mnist(tmp_path)
     message = str(err.value)
-    from torchvision.datasets import MNIST
-
     assert tried == [m + "train-images-idx3-ubyte.gz" for m in MNIST.mirrors]  # stops at the first file
-    for url in tried:
-        assert url in message
-    assert "Temporary failure in name resolution" in message
+    assert message.startswith("Could not download MNIST") and "Temporary failure in name resolution" in message
+    assert all(mirror in message for mirror in MNIST.mirrors)
     assert "place the four files by hand" in message and str(raw_dir(tmp_path)) in message
+    assert not list(raw_dir(tmp_path).iterdir())  # the temporary download folder is gone
 
 
-def test_download_fetches_only_missing_files_and_verifies_them(tiny_mnist, tmp_path):
+def test_download_brings_the_missing_files_and_leaves_the_others_alone(tiny_mnist, tmp_path, monkeypatch):
     folder = raw_dir(tiny_mnist)
-    spare = tmp_path / "spare"
-    spare.mkdir()
-    for name in ("train-labels-idx1-ubyte", "t10k-labels-idx1-ubyte"):
-        shutil.move(folder / name, spare / name)
-    fetched = []
+    spare = make_mnist(tmp_path / "spare", n_train=100, n_test=50)  # what "the internet" serves
+    (folder / "train-labels-idx1-ubyte").unlink()
+    kept = {name: (folder / name).read_bytes() for name in OFFICIAL if (folder / name).exists()}
 
-    from torchvision.datasets import MNIST
+    def serve(url, download_root, filename, md5):
+        shutil.copy(raw_dir(spare) / filename.removesuffix(".gz"), Path(download_root) / filename.removesuffix(".gz"))
 
-    def first_mirror_down(url, download_root, filename, md5):
-        fetched.append(url)
-        if url.startswith(MNIST.mirrors[0]):  # whichever mirror this torchvision lists first
-            raise RuntimeError("HTTP Error 503: Service Unavailable")
-        shutil.copy(spare / filename.removesuffix(".gz"), Path(download_root) / filename.removesuffix(".gz"))
-
-    monkey_missing, _ = check_raw_files(tiny_mnist)
-    data.download_mnist(tiny_mnist, monkey_missing, fetch=first_mirror_down)
-    assert [u.rsplit("/", 1)[1] for u in fetched] == ["train-labels-idx1-ubyte.gz"] * 2 + [
-        "t10k-labels-idx1-ubyte.gz"] * 2
-    assert check_raw_files(tiny_mnist) == ([], [])
+    monkeypatch.setattr(mnist_module, "download_and_extract_archive", serve)
+    with pytest.raises(DataError, match="640 images but 100 labels"):  # the served labels are another set's
+        load_mnist(tiny_mnist)
+    served = (raw_dir(spare) / "train-labels-idx1-ubyte").read_bytes()
+    assert (folder / "train-labels-idx1-ubyte").read_bytes() == served
+    assert all((folder / name).read_bytes() == content for name, content in kept.items())
+    assert sorted(p.name for p in folder.iterdir()) == sorted(OFFICIAL)
 
 
 def test_ensure_mnist_without_download_names_the_missing_files(tmp_path):
@@ -160,7 +162,7 @@ def test_shift_images_moves_pixels_and_fills_with_zeros():
 
 @pytest.mark.skipif(not (SHARED_DATA / "MNIST" / "raw").is_dir(), reason="real MNIST not on this machine")
 def test_the_real_files_match_the_published_checksums():
-    assert check_raw_files(SHARED_DATA) == ([], [])
+    assert ensure_mnist(SHARED_DATA, download=False) == SHARED_DATA
     mnist = load_mnist(SHARED_DATA)
     assert (len(mnist.train), len(mnist.val)) == (60_000, 10_000)
     assert torch.bincount(mnist.val.y).tolist()[:3] == [980, 1135, 1032]

@@ -12,18 +12,14 @@ import time
 
 import pytest
 import torch
-from conftest import REPO, make_mnist
+from conftest import REPO, make_mnist, start_cli, without_wall_clock
 
-from helpers import checkpoints, environment
-from helpers.data import DataError, Mnist, Split
-from helpers.models import Recipe, build_model
-from helpers.training import ParameterError, RunConfig, Trainer, TrainingDiverged, latest_run, train
-
-
-def helpers_cli(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "helpers", *args], capture_output=True, text=True, cwd=REPO,
-                          timeout=timeout)
-
+import helpers.training as training
+from helpers import environment, runs
+from helpers.data import DataError, fingerprint, load_mnist
+from helpers.models import build_model
+from helpers.runs import RunFolder
+from helpers.training import ParameterError, RunConfig, Trainer, TrainingDiverged, load_run, train
 
 # -- divergence -------------------------------------------------------------------------------------
 
@@ -42,19 +38,32 @@ def test_a_diverging_run_stops_with_the_step_the_value_and_the_fix(tiny_mnist, t
     json.loads((tmp_path / "mlp" / "metrics.json").read_text(), parse_constant=pytest.fail)  # strict JSON
 
 
-def test_divergence_on_the_command_line_is_one_line(tmp_path):
-    data_dir = make_mnist(tmp_path / "data", n_train=640, n_test=200)
-    run = helpers_cli("train", "--model", "mlp", "--lr", "10000", "--epochs", "1", "--no-progress",
-                      "--data-dir", str(data_dir), "--artifacts-dir", str(tmp_path / "a"))
-    assert run.returncode == 2, run.stderr
-    assert run.stderr.startswith("error: training diverged") and "Traceback" not in run.stderr
-    assert len(run.stderr.strip().splitlines()) == 1
+def test_divergence_on_the_command_line_is_one_line(tiny_mnist, tmp_path, cli):
+    code, _, err = cli("train", "--model", "mlp", "--lr", "10000", "--epochs", "1", "--no-progress",
+                       "--data-dir", str(tiny_mnist), "--artifacts-dir", str(tmp_path / "a"))
+    assert code == 2 and err.startswith("error: training diverged") and len(err.strip().splitlines()) == 1
 
 
 def test_json_is_strict(tmp_path):
     with pytest.raises(ValueError, match="Out of range float values are not JSON compliant"):
-        checkpoints.save_json({"val_loss": float("nan")}, tmp_path / "m.json")
+        runs.save_json({"val_loss": float("nan")}, tmp_path / "m.json")
     assert not list(tmp_path.iterdir())
+
+
+def test_checkpoint_writes_are_atomic(tmp_path, monkeypatch):
+    path = tmp_path / "ck.pt"
+    runs.save_checkpoint({"step": 1}, path)
+
+    def broken_save(obj, stream):
+        stream.write(b"half a checkpoint")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(torch, "save", broken_save)
+    with pytest.raises(OSError, match="disk full"):
+        runs.save_checkpoint({"step": 2}, path)
+    monkeypatch.undo()
+    assert runs.load_checkpoint(path) == {"step": 1}
+    assert [p.name for p in tmp_path.iterdir()] == ["ck.pt"]  # no temporary file left behind
 
 
 # -- damaged checkpoints ----------------------------------------------------------------------------
@@ -91,62 +100,78 @@ def test_a_damaged_checkpoint_is_kept_aside_and_the_run_starts_afresh(tiny_mnist
     assert again.metrics["history"]["val"]["error"] == clean.metrics["history"]["val"]["error"]
 
 
-# -- two runs at once, interrupts -------------------------------------------------------------------
+# -- two runs at once, interrupts, a kill ----------------------------------------------------------
 
 
-def _start_training(tmp_path, artifacts, epochs=40):
+def _training(tmp_path, artifacts):
+    """A CNN run of a few seconds (augmentation, momentum, one-cycle: every kind of state), started in a new process;
+    returns once its first checkpoint is on disk."""
     data_dir = tmp_path / "data"
     if not data_dir.exists():
-        make_mnist(data_dir, n_train=20_000, n_test=500)
-    args = ["train", "--model", "softmax", "--epochs", str(epochs), "--eval-every", "250", "--no-progress",
+        make_mnist(data_dir, n_train=4096, n_test=200)
+    args = ["train", "--model", "cnn", "--epochs", "5", "--eval-every", "25", "--no-progress",
             "--data-dir", str(data_dir), "--artifacts-dir", str(artifacts)]
-    # A shell without job control starts background commands with SIGINT ignored, and Python then installs no
-    # KeyboardInterrupt handler: give the child the default disposition, as a terminal would.
-    process = subprocess.Popen([sys.executable, "-m", "helpers", *args], cwd=REPO, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True,
-                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    process = start_cli(*args)
     deadline = time.monotonic() + 120
-    while not list(artifacts.glob("softmax/runs/*/checkpoint.pt")):
+    while not list(artifacts.glob("cnn/runs/*/checkpoint.pt")):
         assert process.poll() is None, process.communicate()
         assert time.monotonic() < deadline, "no checkpoint after 120 s"
-        time.sleep(0.01)
+        time.sleep(0.005)
     return process, args
 
 
-def test_a_second_run_of_the_same_configuration_refuses_while_the_first_trains(tmp_path):
+def test_a_second_run_of_the_same_configuration_refuses_while_the_first_trains(tmp_path, cli):
     artifacts = tmp_path / "artifacts"
-    first, args = _start_training(tmp_path, artifacts)
-    second = helpers_cli(*args)
+    first, args = _training(tmp_path, artifacts)
+    code, _, err = cli(*args)
     still_training = first.poll() is None
-    out, err = first.communicate(timeout=300)
+    out, first_err = first.communicate(timeout=300)
     assert still_training, "the first run ended before the second one started: make it longer"
-    assert second.returncode == 2 and "Traceback" not in second.stderr
-    assert "another process is training this run right now" in second.stderr
-    assert "wait until it finishes" in second.stderr
-    assert first.returncode == 0, err
-    metrics = json.loads((artifacts / "softmax" / "metrics.json").read_text())
-    assert metrics["steps"] == 40 * 625
-    rerun = helpers_cli(*args)
-    assert rerun.returncode == 0 and "Loaded the finished run" in rerun.stdout
-    assert json.loads(rerun.stdout[rerun.stdout.index("{"):])["val_error"] == metrics["val_error"]
+    assert code == 2 and "another process is training this run right now" in err and "wait until it finishes" in err
+    assert first.returncode == 0, first_err
+    metrics = json.loads((artifacts / "cnn" / "metrics.json").read_text())
+    code, out, _ = cli(*args)
+    assert code == 0 and "Loaded the finished run" in out
+    assert json.loads(out[out.index("{"):])["val_error"] == metrics["val_error"]
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_an_interrupt_keeps_the_last_checkpoint_and_says_how_to_resume(tmp_path, sig):
     artifacts = tmp_path / "artifacts"
-    process, args = _start_training(tmp_path, artifacts)
+    process, args = _training(tmp_path, artifacts)
     process.send_signal(sig)
     out, err = process.communicate(timeout=60)
     assert process.returncode == 130, err
     assert "Interrupted at step" in out and "Run the same cell or command again to resume" in out
     assert "Traceback" not in err
-    (checkpoint,) = artifacts.glob("softmax/runs/*/checkpoint.pt")
-    epoch = checkpoints.load_checkpoint(checkpoint)["trainer"]["epoch"]
-    assert 1 <= epoch < 40 and f"the checkpoint of epoch {epoch} is kept in {checkpoint}" in out
+    (checkpoint,) = artifacts.glob("cnn/runs/*/checkpoint.pt")
+    epoch = runs.load_checkpoint(checkpoint)["epoch"]
+    assert 1 <= epoch < 5 and f"the checkpoint of epoch {epoch} is kept in {checkpoint}" in out
     assert not list(checkpoint.parent.glob(".*.tmp"))
-    resumed = helpers_cli(*args)
+
+
+def test_a_run_killed_mid_training_resumes_to_exactly_the_uninterrupted_result(tmp_path, cli):
+    killed = tmp_path / "killed"
+    process, args = _training(tmp_path, killed)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    (checkpoint,) = killed.glob("cnn/runs/*/checkpoint.pt")
+    epoch_at_kill = runs.load_checkpoint(checkpoint)["epoch"]
+    assert 1 <= epoch_at_kill < 5, "the kill should land mid-run"
+    assert not (killed / "cnn" / "metrics.json").exists()
+
+    resumed = subprocess.run([sys.executable, "-m", "helpers", *args], cwd=REPO, capture_output=True, text=True)
     assert resumed.returncode == 0, resumed.stderr
-    assert f"Resuming from {checkpoint} (epoch {epoch}/40" in resumed.stdout
+    assert f"Resuming from {checkpoint} (epoch {epoch_at_kill}/5" in resumed.stdout
+    whole = tmp_path / "whole"
+    whole_args = [a if a != str(killed) else str(whole) for a in args]
+    done = subprocess.run([sys.executable, "-m", "helpers", *whole_args], cwd=REPO, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+
+    def final(folder):
+        return without_wall_clock(json.loads((folder / "cnn" / "metrics.json").read_text()))
+
+    assert final(killed) == final(whole) and final(whole)["steps"] == 5 * 32
 
 
 # -- paths and files --------------------------------------------------------------------------------
@@ -164,11 +189,11 @@ def test_paths_that_cannot_work_fail_before_any_training(tiny_mnist, tmp_path):
     assert a_file.read_text() == "mine" and not (tmp_path / "a" / "softmax").exists()
 
 
-def test_data_dir_that_is_a_file_on_the_command_line(tmp_path):
+def test_data_dir_that_is_a_file_on_the_command_line(tmp_path, cli):
     a_file = tmp_path / "data.zip"
     a_file.write_bytes(b"PK")
-    run = helpers_cli("train", "--data-dir", str(a_file), "--artifacts-dir", str(tmp_path / "a"))
-    assert run.returncode == 2 and "is a file, not a folder" in run.stderr and "Traceback" not in run.stderr
+    code, _, err = cli("train", "--data-dir", str(a_file), "--artifacts-dir", str(tmp_path / "a"))
+    assert code == 2 and "is a file, not a folder" in err and len(err.strip().splitlines()) == 1
 
 
 def test_written_files_get_the_usual_permissions(tiny_mnist, tmp_path):
@@ -178,37 +203,32 @@ def test_written_files_get_the_usual_permissions(tiny_mnist, tmp_path):
                        progress=False)
     finally:
         os.umask(old)
-    for path in (result.run_dir / "checkpoint.pt", result.run_dir / "config.json", result.run_dir / "metrics.json",
+    for path in (result.run_dir / "checkpoint.pt", result.run_dir / "metrics.json",
                  tmp_path / "softmax" / "metrics.json"):
         assert path.stat().st_mode & 0o777 == 0o644, path
 
 
-def test_data_loaded_for_another_split_is_refused(tiny_mnist, tmp_path):
-    from helpers.data import load_mnist
-
-    data = load_mnist(tiny_mnist, smoke=True)
-    with pytest.raises(ParameterError, match="smoke=True, holdout=0 but the config says smoke=False"):
-        train(RunConfig(model="softmax"), data=data, artifacts_dir=tmp_path)
+# -- the latest run, read as it was trained, without writing anything ---------------------------------
 
 
-# -- the latest run, as it was trained --------------------------------------------------------------
-
-
-def test_latest_run_is_the_last_finished_one_with_the_metadata_of_the_machine_that_trained_it(tiny_mnist, tmp_path):
-    assert latest_run(tmp_path, "softmax", data_dir=tiny_mnist) is None
+def test_load_run_reads_the_last_finished_one_as_it_was_trained_and_writes_nothing(tiny_mnist, tmp_path):
+    assert load_run(tmp_path, "softmax", data_dir=tiny_mnist) is None
     train(RunConfig(model="softmax", epochs=1), data_dir=tiny_mnist, artifacts_dir=tmp_path, progress=False)
     chosen = train(RunConfig(model="softmax", epochs=2, lr=0.05, eval_every=7), data_dir=tiny_mnist,
                    artifacts_dir=tmp_path, progress=False)
     run_metrics = chosen.run_dir / "metrics.json"
     trained_on = json.loads(run_metrics.read_text())
     trained_on["device_name"], trained_on["torch_version"] = "Another GPU", "2.99"  # as if trained elsewhere
-    checkpoints.save_json(trained_on, run_metrics)
-    before = run_metrics.stat().st_mtime_ns
+    runs.save_json(trained_on, run_metrics)
+    runs.save_json(trained_on, tmp_path / "softmax" / "metrics.json")
+    files = {p: (p.stat().st_mtime_ns, p.stat().st_size) for p in tmp_path.rglob("*")}
 
-    latest = latest_run(tmp_path, "softmax", data_dir=tiny_mnist)
+    with RunFolder(tmp_path, "softmax", chosen_config(chosen)).claimed():  # a run being trained holds the lock
+        latest = load_run(tmp_path, "softmax", data_dir=tiny_mnist)
     assert latest.run_dir == chosen.run_dir and latest.metrics == trained_on
     assert (latest.metrics["epochs"], latest.metrics["lr"], latest.metrics["eval_every"]) == (2, 0.05, 7)
-    assert run_metrics.stat().st_mtime_ns == before  # loading never rewrites the run's own metrics
+    assert {p: (p.stat().st_mtime_ns, p.stat().st_size) for p in tmp_path.rglob("*")} == files  # nothing written
+    assert torch.equal(latest.data.val.y, chosen.data.val.y)
     weights = dict(latest.model.state_dict())
     for name, tensor in chosen.model.state_dict().items():
         assert torch.equal(weights[name], tensor)
@@ -231,6 +251,10 @@ def test_bf16_only_where_the_cpu_does_it_natively(monkeypatch):
     assert not environment.native_bf16(cpu)
 
 
+def chosen_config(result) -> dict:
+    return {**RunConfig(model="softmax", epochs=2, lr=0.05, eval_every=7).describe(), "data": fingerprint(result.data)}
+
+
 def test_a_capped_instruction_set_trains_the_cnn_in_float32():
     code = ("import torch; from helpers.environment import native_bf16; from helpers.training import Trainer;"
             "from helpers.models import build_model, default_recipe; from helpers.data import Mnist, Split;"
@@ -244,16 +268,11 @@ def test_a_capped_instruction_set_trains_the_cnn_in_float32():
 
 def test_a_checkpoint_trained_in_another_precision_is_not_resumed(tiny_mnist, tmp_path, capsys, monkeypatch):
     config = RunConfig(model="cnn", epochs=2, batch_size=64, eval_every=50)
-    import helpers.training as training
-
     monkeypatch.setattr(training, "native_bf16", lambda device: True)
-    first = Trainer(build_model("cnn"), training.load_mnist(tiny_mnist), config.recipe)
+    first = Trainer(build_model("cnn"), load_mnist(tiny_mnist), config.recipe)
     assert first.precision == "bf16"
-    first.fit_epoch()
-    from helpers.data import fingerprint
-    from helpers.runs import RunFolder
-
-    RunFolder(tmp_path, config, fingerprint(first.data)).save_state(first.state_dict())
+    first.train_epoch()
+    RunFolder(tmp_path, "cnn", {**config.describe(), "data": fingerprint(first.data)}).save(training._checkpoint(first))
     monkeypatch.setattr(training, "native_bf16", lambda device: False)
     capsys.readouterr()
     result = train(config, data_dir=tiny_mnist, artifacts_dir=tmp_path, progress=False)
@@ -262,22 +281,26 @@ def test_a_checkpoint_trained_in_another_precision_is_not_resumed(tiny_mnist, tm
     assert result.metrics["precision"] == "fp32" and result.metrics["steps"] == 2 * 10
 
 
-# -- the progress bar moves inside an epoch ---------------------------------------------------------
+# -- progress ---------------------------------------------------------------------------------------
 
 
-def test_the_progress_bar_moves_every_step_without_reading_the_device():
-    class Counter:
-        n = 0
+def test_progress_is_shown_at_validations_and_epoch_ends_without_a_sync_per_step(tiny_mnist, tmp_path, monkeypatch):
+    shown = []
 
-        def update(self, k=1):
-            self.n += k
+    class Recorder:
+        def __init__(self, total_steps, title):
+            self.total = total_steps
 
-    g = torch.Generator().manual_seed(0)
-    split = Split(torch.rand(200, 784, generator=g), torch.randint(0, 10, (200,), generator=g))
-    trainer = Trainer(build_model("softmax"), Mnist(split, split, ""), Recipe(epochs=1, batch_size=32, lr=0.1))
-    trainer.progress = Counter()
-    trainer.fit_epoch()
-    assert trainer.progress.n == trainer.step == 7
+        def update(self, train_error, val_step, val_error, train_step):
+            shown.append((len(train_step), val_step[-1]))
+
+        def close(self):
+            shown.append("closed")
+
+    monkeypatch.setattr(training.plots, "LiveErrors", Recorder)
+    train(RunConfig(model="softmax", epochs=2, eval_every=15), data_dir=tiny_mnist, artifacts_dir=tmp_path)
+    # 20 steps an epoch: validations at steps 0, 15, 30; the training curve grows once an epoch is tallied
+    assert shown == [(0, 0), (0, 15), (20, 15), (20, 30), (40, 30), "closed"]
 
 
 def test_two_damaged_checkpoints_in_the_same_second_are_both_kept(tiny_mnist, tmp_path):

@@ -1,4 +1,4 @@
-"""The trainer: same numbers as the post's loop, the post's metric definitions, cadence, runs on disk."""
+"""The trainer: the post's numbers, its metric definitions and cadence, its thread policy; runs on disk."""
 
 from __future__ import annotations
 
@@ -7,27 +7,15 @@ import time
 
 import pytest
 import torch
-from conftest import without_wall_clock
+from conftest import random_data
+from reference import post_loop
 
-from helpers import checkpoints
-from helpers.data import Mnist, Split, fingerprint, load_mnist
+import helpers.training as training
+from helpers import runs
+from helpers.data import Mnist, load_mnist
 from helpers.evaluation import evaluate
-from helpers.models import Recipe, build_model
-from helpers.reference import post_loop
-from helpers.runs import RunFolder
-from helpers.training import History, ParameterError, RunConfig, Trainer, train
-
-
-def random_data(n_train=150, n_val=50, seed=1) -> Mnist:
-    g = torch.Generator().manual_seed(seed)
-    x = torch.rand(n_train + n_val, 784, generator=g)
-    y = torch.randint(0, 10, (n_train + n_val,), generator=g)
-    return Mnist(Split(x[:n_train], y[:n_train]), Split(x[n_train:], y[n_train:]), "random")
-
-
-def fit(trainer: Trainer) -> dict:
-    trainer.fit()
-    return trainer.results()
+from helpers.models import MODELS, Recipe, build_model
+from helpers.training import ParameterError, RunConfig, Trainer, cumulative, train
 
 
 def test_fast_trainer_computes_exactly_what_the_posts_loop_computes():
@@ -35,24 +23,23 @@ def test_fast_trainer_computes_exactly_what_the_posts_loop_computes():
     reference = post_loop(build_model("seed_linear", 3), data, epochs=3, batch_size=32, lr=0.08, eval_every=2, seed=5)
     trainer = Trainer(build_model("seed_linear", 3), data, Recipe(epochs=3, batch_size=32, lr=0.08), seed=5,
                       eval_every=2)
-    results = fit(trainer)
-    loss, error = trainer.history.cumulative(trainer.step)
+    trainer.fit()
+    loss, error = cumulative(trainer.history, trainer.step)
+    h = trainer.history
     assert trainer.step == reference["steps"] == 15
     assert torch.allclose(loss, torch.tensor(reference["train_loss"], dtype=torch.float64), rtol=1e-6, atol=1e-7)
     assert torch.allclose(error, torch.tensor(reference["train_error"], dtype=torch.float64), atol=1e-9)
-    assert trainer.history.val_step == reference["val_step"] == list(range(0, 15, 2))
-    assert trainer.history.val_error == pytest.approx(reference["val_error"], abs=1e-4)
-    assert trainer.history.val_loss == pytest.approx(reference["val_loss"], rel=1e-5)
-    assert results["val_error"] == pytest.approx(reference["final_val_error"], abs=1e-4)
+    assert h["val_step"] == reference["val_step"] == list(range(0, 15, 2))
+    assert h["val_error"] == pytest.approx(reference["val_error"], abs=1e-4)
+    assert h["val_loss"] == pytest.approx(reference["val_loss"], rel=1e-5)
+    assert evaluate(trainer.model, data.val)[1].item() == pytest.approx(reference["final_val_error"], abs=1e-4)
 
 
 def test_cumulative_metrics_match_a_hand_computed_case():
-    h = History(
-        batch_loss=torch.tensor([2.0, 1.0, 0.5], dtype=torch.float64),
-        batch_correct=torch.tensor([1.0, 3.0, 2.0], dtype=torch.float64),
-        batch_size=torch.tensor([4.0, 4.0, 2.0], dtype=torch.float64),
-    )
-    loss, error = h.cumulative(3)
+    history = {"loss": torch.tensor([2.0, 1.0, 0.5], dtype=torch.float64),
+               "correct": torch.tensor([1.0, 3.0, 2.0], dtype=torch.float64),
+               "size": torch.tensor([4.0, 4.0, 2.0], dtype=torch.float64)}
+    loss, error = cumulative(history, 3)
     # after step 0: 8/4 = 2;  step 1: (8 + 4)/8 = 1.5;  step 2: (12 + 1)/10 = 1.3
     assert loss.tolist() == pytest.approx([2.0, 1.5, 1.3])
     # correct so far: 1/4, 4/8, 6/10  ->  error 75 %, 50 %, 40 %
@@ -64,48 +51,36 @@ def test_validation_runs_before_the_update_on_the_posts_cadence():
     model = build_model("softmax", 0)
     _, initial_error = evaluate(model, data.val)
     trainer = Trainer(model, data, Recipe(epochs=2, batch_size=32, lr=0.5), eval_every=4)
-    fit(trainer)
-    assert trainer.history.val_step == [0, 4, 8]
-    assert trainer.history.val_error[0] == pytest.approx(initial_error.item())  # step 0: untrained weights
-
-
-def test_one_training_step_changes_the_weights_and_lowers_the_loss():
-    data = random_data(n_train=32)
-    model = build_model("softmax", 0)
-    before = [p.detach().clone() for p in model.parameters()]
-    trainer = Trainer(model, data, Recipe(epochs=1, batch_size=32, lr=0.01))
-    trainer.fit_epoch()
-    assert trainer.step == 1
-    assert all(not torch.equal(a, b) for a, b in zip(before, model.parameters()))
-    loss_after = torch.nn.functional.cross_entropy(model(data.train.x), data.train.y)
-    assert loss_after < trainer.history.batch_loss[0]
+    trainer.fit()
+    assert trainer.history["val_step"] == [0, 4, 8]
+    assert trainer.history["val_error"][0] == pytest.approx(initial_error.item())  # step 0: untrained weights
 
 
 def test_plain_sgd_update_gives_torch_optims_weights_bit_for_bit():
-    data = random_data()
     recipe = Recipe(epochs=2, batch_size=32, lr=0.1)
-    fast = Trainer(build_model("seed_linear", 2), data, recipe, seed=4, eval_every=3)
-    plain = Trainer(build_model("seed_linear", 2), data, recipe, seed=4, eval_every=3)
+    fast = Trainer(build_model("seed_linear", 2), random_data(), recipe, seed=4, eval_every=3)
+    plain = Trainer(build_model("seed_linear", 2), random_data(), recipe, seed=4, eval_every=3)
     assert fast.plain_sgd
     plain.plain_sgd = False  # every update through torch.optim.SGD.step()
-    fit(fast), fit(plain)
+    fast.fit(), plain.fit()
     for a, b in zip(fast.model.parameters(), plain.model.parameters(), strict=True):
         assert torch.equal(a, b)
-    assert torch.equal(fast.history.batch_loss, plain.history.batch_loss)
+    assert torch.equal(fast.history["loss"], plain.history["loss"])
 
 
-@pytest.mark.parametrize("extra", [{"momentum": 0.9}, {"weight_decay": 1e-4}, {"schedule": "onecycle"}])
+@pytest.mark.parametrize("extra", [{"momentum": 0.9}, {"weight_decay": 1e-4}, {"schedule": "onecycle"},
+                                   {"optimizer": "adam"}])
 def test_other_optimisers_and_schedules_use_torch_optim(extra):
     recipe = Recipe(epochs=1, batch_size=32, lr=0.1, **extra)
     assert not Trainer(build_model("softmax"), random_data(), recipe).plain_sgd
 
 
-def test_a_parameter_without_a_gradient_falls_back_to_torch_optim():
+def test_a_parameter_without_a_gradient_is_left_alone():
     model = build_model("softmax", 0)
     model.unused = torch.nn.Parameter(torch.zeros(3))  # never reaches the loss, so it never gets a gradient
     trainer = Trainer(model, random_data(), Recipe(epochs=1, batch_size=32, lr=0.1))
     before = model[0].weight.detach().clone()
-    fit(trainer)
+    trainer.fit()
     assert trainer.step == 5 and torch.equal(model.unused, torch.zeros(3))
     assert not torch.equal(before, model[0].weight)
 
@@ -114,18 +89,59 @@ def test_a_parameter_without_a_gradient_falls_back_to_torch_optim():
 def test_models_learn_the_synthetic_digits(tiny_mnist, name):
     data = load_mnist(tiny_mnist)
     recipe = Recipe(epochs=3, batch_size=32, lr=0.05, momentum=0.9, shift=1 if name == "cnn" else 0)
-    results = fit(Trainer(build_model(name), data, recipe, eval_every=1000))
-    assert results["val_error"] < 10.0
+    trainer = Trainer(build_model(name), data, recipe, eval_every=1000)
+    trainer.fit()
+    assert trainer.history["val_error"][0] > 50 and evaluate(trainer.model, data.val)[1] < 10.0
 
 
-def test_target_error_stops_early():
-    data = random_data()
-    data = Mnist(data.train, data.train, "train as val")
-    trainer = Trainer(build_model("softmax"), data, Recipe(epochs=50, batch_size=32, lr=1.0), eval_every=5,
-                      target_error=50.0)
-    results = fit(trainer)
-    assert results["reached_target"] and trainer.history.val_error[-1] <= 50.0
-    assert trainer.step < trainer.total_steps
+def test_the_training_clock_leaves_scoring_out(monkeypatch):
+    def slow_evaluate(model, split):
+        time.sleep(0.05)
+        return evaluate(model, split)
+
+    monkeypatch.setattr(training, "evaluate", slow_evaluate)
+    trainer = Trainer(build_model("softmax", 0), random_data(), Recipe(epochs=2, batch_size=32, lr=0.1), eval_every=1)
+    start = time.perf_counter()
+    trainer.fit()
+    wall = time.perf_counter() - start
+    h = trainer.history
+    assert len(h["val_step"]) == trainer.step == 10
+    assert wall >= 10 * 0.05 and trainer.seconds < wall - 10 * 0.05 + 0.01
+    assert h["val_seconds"] == sorted(h["val_seconds"]) and h["val_seconds"][-1] <= trainer.seconds
+
+
+def test_linear_models_train_on_one_thread_and_the_callers_count_comes_back(monkeypatch):
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    monkeypatch.delenv("MKL_NUM_THREADS", raising=False)
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        seen = []
+        model = build_model("seed_linear", 0)
+        model.register_forward_hook(lambda *_: seen.append(torch.get_num_threads()))
+        assert MODELS["seed_linear"].cpu_threads == 1 and MODELS["cnn"].cpu_threads is None
+        Trainer(model, random_data(), Recipe(epochs=1, batch_size=32, lr=0.1), threads=1).fit()
+        assert set(seen) == {1} and torch.get_num_threads() == 2
+        monkeypatch.setenv("OMP_NUM_THREADS", "2")  # the user's setting wins
+        seen.clear()
+        Trainer(model, random_data(), Recipe(epochs=1, batch_size=32, lr=0.1), threads=1).fit()
+        assert set(seen) == {2}
+    finally:
+        torch.set_num_threads(before)
+
+
+@pytest.mark.parametrize("name", ["seed_linear", "mlp"])
+def test_the_numbers_do_not_depend_on_the_thread_count(name):
+    # Notebook 03 compares the learner's loop (all threads) with the trainer (one thread for the linear models).
+    recipe = Recipe(epochs=2, batch_size=32, lr=0.05)
+    runs_ = [Trainer(build_model(name, 0), random_data(), recipe, seed=1, eval_every=3, threads=n) for n in (1, 2)]
+    for trainer in runs_:
+        trainer.fit()
+    assert torch.allclose(runs_[0].history["loss"], runs_[1].history["loss"], rtol=1e-5)
+    assert runs_[0].history["val_error"] == runs_[1].history["val_error"]
+
+
+# -- parameters -------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -163,8 +179,10 @@ def test_smoke_and_overrides_change_the_recipe():
     assert RunConfig(model="seed_linear", lr=0.01, batch_size=64).recipe.lr == 0.01
 
 
+# -- runs on disk -----------------------------------------------------------------------------------
+
 REQUIRED = {"model", "epochs", "steps", "val_error", "val_loss", "train_error", "train_seconds", "device", "seed",
-            "torch_version", "history"}
+            "torch_version", "history", "precision", "recipe"}
 
 
 def test_train_writes_metrics_and_a_rerun_loads_the_finished_run(tiny_mnist, tmp_path, capsys):
@@ -176,6 +194,10 @@ def test_train_writes_metrics_and_a_rerun_loads_the_finished_run(tiny_mnist, tmp
     assert latest == json.loads((first.run_dir / "metrics.json").read_text())
     assert latest["history"]["val"]["step"] == [0, 10, 20, 30, 40]
     assert latest["history"]["train"]["step"][-1] == 39
+    checkpoint = runs.load_checkpoint(first.run_dir / "checkpoint.pt")
+    assert set(checkpoint) == {"model", "optimizer", "scheduler", "generator", "history", "epoch", "step", "seconds",
+                               "config", "precision"}  # one flat dict
+    assert checkpoint["config"]["recipe"]["epochs"] == 2 and checkpoint["epoch"] == 2
     capsys.readouterr()
     again = train(config, data_dir=tiny_mnist, artifacts_dir=artifacts, progress=False)
     assert "Loaded the finished run" in capsys.readouterr().out
@@ -202,62 +224,17 @@ def test_another_configuration_gets_its_own_folder_and_becomes_the_latest(tiny_m
     assert json.loads((a.run_dir / "metrics.json").read_text()) == a.metrics
 
 
-def test_a_foreign_checkpoint_is_never_resumed(tiny_mnist, tmp_path, capsys):
-    a = train(RunConfig(model="softmax", epochs=1), data_dir=tiny_mnist, artifacts_dir=tmp_path, progress=False)
-    state = checkpoints.load_checkpoint(a.run_dir / "checkpoint.pt")
-    state["run_id"] = "0123456789"
-    checkpoints.save_checkpoint(state, a.run_dir / "checkpoint.pt")
+def test_a_checkpoint_of_another_configuration_is_never_resumed(tiny_mnist, tmp_path, capsys):
+    config = RunConfig(model="softmax", epochs=2)
+    a = train(config, data_dir=tiny_mnist, artifacts_dir=tmp_path, progress=False)
+    other = train(RunConfig(model="softmax", epochs=2, lr=0.5), data_dir=tiny_mnist, artifacts_dir=tmp_path,
+                  progress=False)
+    (a.run_dir / "metrics.json").unlink()
+    (other.run_dir / "checkpoint.pt").replace(a.run_dir / "checkpoint.pt")  # copied into the wrong folder
     capsys.readouterr()
-    b = train(RunConfig(model="softmax", epochs=1), data_dir=tiny_mnist, artifacts_dir=tmp_path, progress=False)
+    b = train(config, data_dir=tiny_mnist, artifacts_dir=tmp_path, progress=False)
     assert "belongs to another configuration" in capsys.readouterr().out
     assert b.metrics["val_error"] == a.metrics["val_error"]  # retrained from scratch, same seed, same result
-
-
-def test_resuming_mid_run_ends_exactly_like_an_uninterrupted_run(tiny_mnist, tmp_path):
-    config = RunConfig(model="cnn", epochs=3, eval_every=7, batch_size=64)  # augmentation, momentum, schedule
-    # A fixed thread count: a convolution's last bits depend on it (helpers.step_threads).
-    whole = train(config, data_dir=tiny_mnist, artifacts_dir=tmp_path / "a", progress=False, threads=1)
-
-    # An interrupted run: one epoch done and checkpointed where train() keeps it, then the process died.
-    data = load_mnist(tiny_mnist)
-    first = Trainer(build_model("cnn", 0), data, config.recipe, eval_every=7, threads=1)
-    first.fit_epoch()
-    RunFolder(tmp_path / "b", config, fingerprint(data)).save_state(first.state_dict())
-    resumed = train(config, data_dir=tiny_mnist, artifacts_dir=tmp_path / "b", progress=False, threads=1)
-
-    assert without_wall_clock(resumed.metrics) == without_wall_clock(whole.metrics)
-
-
-def test_checkpoint_writes_are_atomic(tmp_path, monkeypatch):
-    path = tmp_path / "ck.pt"
-    checkpoints.save_checkpoint({"step": 1}, path)
-
-    def broken_save(obj, stream):
-        stream.write(b"half a checkpoint")
-        raise OSError("disk full")
-
-    monkeypatch.setattr(torch, "save", broken_save)
-    with pytest.raises(OSError, match="disk full"):
-        checkpoints.save_checkpoint({"step": 2}, path)
-    monkeypatch.undo()
-    assert checkpoints.load_checkpoint(path) == {"step": 1}
-    assert [p.name for p in tmp_path.iterdir()] == ["ck.pt"]  # no temporary file left behind
-
-
-def test_validation_time_is_left_out_of_the_training_clock(monkeypatch):
-    import helpers.training as training
-
-    def slow_evaluate(model, split):
-        time.sleep(0.05)
-        return evaluate(model, split)
-
-    monkeypatch.setattr(training, "evaluate", slow_evaluate)
-    trainer = Trainer(build_model("softmax", 0), random_data(), Recipe(epochs=2, batch_size=32, lr=0.1), eval_every=1)
-    trainer.fit()
-    h = trainer.history
-    assert len(h.val_step) == trainer.step == 10
-    assert trainer.eval_seconds >= 10 * 0.05 and trainer.train_seconds >= trainer.eval_seconds
-    assert h.val_seconds == sorted(h.val_seconds) and h.val_seconds[-1] < 0.05  # ten scorings, none counted
 
 
 @pytest.mark.parametrize("name", ["mlp", "cnn_fast"])  # one-cycle and Adam state in the checkpoint
@@ -267,3 +244,10 @@ def test_a_finished_run_with_a_schedule_is_loaded_not_retrained(tiny_mnist, tmp_
     capsys.readouterr()
     again = train(config, data_dir=tiny_mnist, artifacts_dir=tmp_path, progress=False)
     assert "Loaded the finished run" in capsys.readouterr().out and again.metrics == first.metrics
+
+
+def test_data_loaded_for_another_split_is_refused(tiny_mnist, tmp_path):
+    data = load_mnist(tiny_mnist, smoke=True)
+    with pytest.raises(ParameterError, match="smoke=True, holdout=0 but the config says smoke=False"):
+        train(RunConfig(model="softmax"), data=data, artifacts_dir=tmp_path / "a")
+    assert isinstance(data, Mnist) and not list((tmp_path / "a").iterdir())
