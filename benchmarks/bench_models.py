@@ -27,7 +27,7 @@ TARGETS = (7.43, 2.0, 1.0, 0.5)  # the post's error, then 98 %, 99 % and 99.5 % 
 
 def main() -> None:
     import torch
-    from fresh_runs import timed_fit
+    from fresh_runs import held_out, timed_fit
 
     from helpers.data import load_mnist
     from helpers.environment import device_name, pick_device
@@ -46,12 +46,13 @@ def main() -> None:
     args = parser.parse_args()
 
     device = pick_device(args.device)
-    data = load_mnist(args.data_dir, device, holdout=args.holdout)
+    data = load_mnist(args.data_dir, device)
+    data = held_out(data, args.holdout) if args.holdout else data
     print(data.description, "|", device_name(device), "| torch", torch.__version__, flush=True)
     runs = []
     for name in args.models:
         for seed in args.seeds:
-            config = RunConfig(model=name, seed=seed, holdout=args.holdout, **(
+            config = RunConfig(model=name, seed=seed, **(
                 {"eval_every": args.eval_every} if args.eval_every else {}))
             trainer = Trainer(build_model(name, seed), data, config.recipe, seed=seed, eval_every=config.eval_every,
                               threads=MODELS[name].cpu_threads)

@@ -28,7 +28,7 @@ TARGET = 7.43
 
 def main() -> None:
     import torch
-    from fresh_runs import timed_fit
+    from fresh_runs import held_out, timed_fit
 
     from helpers.data import load_mnist
     from helpers.environment import device_name, pick_device
@@ -45,7 +45,7 @@ def main() -> None:
     device = pick_device("auto")
     rows = []
     for holdout in (5000, 0):
-        data = load_mnist(args.data_dir, device, holdout=holdout)
+        data = held_out(load_mnist(args.data_dir, device), holdout) if holdout else load_mnist(args.data_dir, device)
         print(data.description, "|", device_name(device), flush=True)
         for batch, lr, epochs in CANDIDATES:
             for seed in args.seeds:

@@ -74,6 +74,16 @@ def timed_fit(trainer) -> float:
     return trainer.clock() - start
 
 
+def held_out(data, n: int):
+    """``data`` with the last ``n`` training digits as its validation set (the official test digits out of sight,
+    for choosing recipes) and the rest to train on."""
+    from helpers.data import Mnist, Split
+
+    x, y = data.train.x, data.train.y
+    return Mnist(Split(x[:-n], y[:-n]), Split(x[-n:], y[-n:]),
+                 f"train: first {len(y) - n:,} training digits; validation: last {n:,} training digits")
+
+
 def machine(device: str = "") -> str:
     """``host / device or processor / CPU count``, as the README's tables name a machine."""
     return f"{platform.node()} / {device or 'CPU (' + platform.machine() + ')'} / {os.cpu_count()} CPUs"

@@ -31,8 +31,6 @@ def main(argv: list[str] | None = None) -> int:
                        "many steps (default: 500, as the post)")
     train.add_argument("--seed", type=int, default=0, help="initial weights and shuffles (default: 0)")
     train.add_argument("--smoke", action="store_true", help="the same work on 4,096 / 1,024 digits, one epoch")
-    train.add_argument("--holdout", type=int, default=0, help="validate on the last N training digits instead of the "
-                       "official test digits (default: 0, the post's split)")
     train.add_argument("--device", default="auto", help="auto (a GPU when there is one, default), cpu, cuda or cuda:N")
     train.add_argument("--no-resume", dest="resume", action="store_false", help="start afresh: an earlier run of "
                        "the same configuration is moved aside, never deleted")
@@ -68,7 +66,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     from .training import train as train_run
 
     config = RunConfig(model=args.model, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
-                       eval_every=args.eval_every, seed=args.seed, smoke=args.smoke, holdout=args.holdout)
+                       eval_every=args.eval_every, seed=args.seed, smoke=args.smoke)
     result = train_run(config, data_dir=args.data_dir, artifacts_dir=args.artifacts_dir, device=args.device,
                        resume=args.resume, progress=args.progress)
     summary = {k: v for k, v in result.metrics.items() if k != "history"}

@@ -35,8 +35,7 @@ def check_flag(name: str, value) -> None:
 @dataclass(frozen=True)
 class RunConfig:
     """Everything that decides what a training run computes. Two runs with equal configs on the same
-    data give the same results on the CPU; checkpoints are only ever resumed into an equal config.
-    Taught in notebook 03, section 1."""
+    data give the same results on the CPU; checkpoints are only ever resumed into an equal config."""
 
     model: str = "seed_linear"
     epochs: int | None = None  # None: the model's recipe
@@ -45,7 +44,6 @@ class RunConfig:
     eval_every: int = 500
     seed: int = 0
     smoke: bool = False  # the first 4,096 training and 1,024 validation digits, one epoch unless epochs says more
-    holdout: int = 0  # 0: validate on the official test digits; N: on the last N training digits
 
     def __post_init__(self) -> None:
         if not isinstance(self.model, str) or self.model not in MODELS:
@@ -56,7 +54,6 @@ class RunConfig:
         _check_positive("eval_every", self.eval_every, int, none_means=None)
         _check_whole("seed", self.seed)
         check_flag("smoke", self.smoke)
-        _check_whole("holdout", self.holdout)
 
     @property
     def recipe(self) -> Recipe:

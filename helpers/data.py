@@ -73,8 +73,7 @@ def ensure_mnist(data_dir: str | os.PathLike = "data", download: bool = True) ->
     """Make sure the four raw files are in ``data_dir``/MNIST/raw and readable, and return ``data_dir``.
 
     Missing files are downloaded by torchvision (into a temporary folder, so that no file already there is
-    replaced); damaged ones stop everything before any download, with the file's name and the fix.
-    Taught in notebook 01, section 1."""
+    replaced); damaged ones stop everything before any download, with the file's name and the fix."""
     data_dir = resolve_data_dir(data_dir)
     for folder in (data_dir, *data_dir.parents):
         if folder.exists() and not folder.is_dir():
@@ -104,7 +103,7 @@ def ensure_mnist(data_dir: str | os.PathLike = "data", download: bool = True) ->
 
 def load_raw(data_dir: str | os.PathLike = "data", train: bool = True, download: bool = True) -> MNIST:
     """torchvision's MNIST data set (uint8 images ``N x 28 x 28`` in ``.data``, labels in ``.targets``), after
-    ``ensure_mnist``. Taught in notebook 01, sections 1 and 2."""
+    ``ensure_mnist``."""
     return _dataset(ensure_mnist(data_dir, download), train)
 
 
@@ -117,8 +116,7 @@ def _dataset(root: Path, train: bool) -> MNIST:
 
 
 def flatten_and_scale(images: torch.Tensor) -> torch.Tensor:
-    """``N x 28 x 28`` uint8 pixels -> ``N x 784`` float32 in [0, 1], as the seed post does it.
-    Taught in notebook 01, section 5."""
+    """``N x 28 x 28`` uint8 pixels -> ``N x 784`` float32 in [0, 1], as the seed post does it."""
     return images.reshape(len(images), NUM_FEATURES).float() / 255.0
 
 
@@ -144,43 +142,29 @@ class Mnist:
     val: Split
     description: str  # where each split came from, in words
     smoke: bool = False  # loaded with smoke=True: the first 4,096 / 1,024 digits
-    holdout: int = 0  # loaded with holdout=N: validation on the last N training digits
 
     @property
     def device(self) -> torch.device:
         return self.train.x.device
 
     def to(self, device: torch.device | str) -> Mnist:
-        return Mnist(self.train.to(device), self.val.to(device), self.description, self.smoke, self.holdout)
+        return Mnist(self.train.to(device), self.val.to(device), self.description, self.smoke)
 
 
 def load_mnist(data_dir: str | os.PathLike = "data", device: torch.device | str = "cpu", *, smoke: bool = False,
-               holdout: int = 0, download: bool = True) -> Mnist:
-    """MNIST ready for training, on ``device``.
-
-    - ``holdout=0`` is the seed post's split: all 60,000 training digits to train on, and the official 10,000 test
-      digits as the validation set.
-    - ``holdout=N`` keeps the test digits out of sight: the last N training digits become the validation set (for
-      choosing recipes), the first 60,000 - N are trained on.
-    - ``smoke=True`` keeps the first 4,096 training and 1,024 validation digits: the same work, tiny.
-
-    Taught in notebook 01, sections 5 and 6."""
+               download: bool = True) -> Mnist:
+    """MNIST ready for training, on ``device``, split as the seed post does: all 60,000 training digits to train
+    on, and the official 10,000 test digits as the validation set. ``smoke=True`` keeps the first 4,096 training
+    and 1,024 validation digits: the same work, tiny."""
     root = ensure_mnist(data_dir, download)
-    train_set = _dataset(root, train=True)
-    x, y = flatten_and_scale(train_set.data), train_set.targets
-    if holdout:
-        if not 0 < holdout < len(y):
-            raise ValueError(f"holdout={holdout} must be between 1 and {len(y) - 1} (the training digits)")
-        train, val = Split(x[:-holdout], y[:-holdout]), Split(x[-holdout:], y[-holdout:])
-        description = f"train: first {len(train):,} training digits; validation: last {len(val):,} training digits"
-    else:
-        test_set = _dataset(root, train=False)
-        train, val = Split(x, y), Split(flatten_and_scale(test_set.data), test_set.targets)
-        description = f"train: {len(train):,} training digits; validation: the official {len(val):,} test digits"
+    train_set, test_set = _dataset(root, train=True), _dataset(root, train=False)
+    train = Split(flatten_and_scale(train_set.data), train_set.targets)
+    val = Split(flatten_and_scale(test_set.data), test_set.targets)
+    description = f"train: {len(train):,} training digits; validation: the official {len(val):,} test digits"
     if smoke:
         train, val = Split(train.x[:4096], train.y[:4096]), Split(val.x[:1024], val.y[:1024])
         description += f" (smoke: first {len(train):,} / {len(val):,})"
-    return Mnist(train.to(device), val.to(device), description, smoke, holdout)
+    return Mnist(train.to(device), val.to(device), description, smoke)
 
 
 def fingerprint(data: Mnist) -> str:
@@ -196,8 +180,7 @@ def shift_images(x: torch.Tensor, shifts: torch.Tensor, max_shift: int) -> torch
     """Translate each flat image by its own ``(dy, dx)`` in ``shifts`` (pixels move, empty space is 0).
 
     One gather for the whole batch: every output pixel reads the pixel ``(dy, dx)`` away in a copy of the
-    image padded by ``max_shift`` on every side. Taught in notebook 05, section 3.
-    """
+    image padded by ``max_shift`` on every side."""
     k, side = max_shift, IMAGE_SIZE + 2 * max_shift
     padded = torch.nn.functional.pad(x.view(-1, IMAGE_SIZE, IMAGE_SIZE), (k, k, k, k)).view(len(x), -1)
     rows = torch.arange(IMAGE_SIZE, device=x.device) + k

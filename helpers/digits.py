@@ -5,8 +5,6 @@ MNIST's digits were made from scans of handwriting: each was size-normalised to 
 its centre of mass sits at the field's centre, white ink on black. ``to_mnist`` does the same to any
 image of one digit: a drawing on a large canvas, a photo or a scan, dark ink on light paper or the
 reverse. ``preprocessing_steps`` returns every intermediate image, and ``plot_steps`` draws them.
-
-Taught in notebook 06, section 3.
 """
 
 from __future__ import annotations
@@ -47,40 +45,26 @@ class DigitError(ValueError):
 
 
 def as_image(image) -> torch.Tensor:
-    """A 2-D float32 CPU tensor in [0, 1] from a 2-D numpy array or tensor: uint8 (0-255), bool or float.
-
-    Floats already in [0, 1] are kept; floats up to 255 are read as 0-255 brightness.
-    """
-    if isinstance(image, torch.Tensor):
-        x = image.detach().cpu()
-    else:
-        try:
-            x = torch.from_numpy(np.array(image))
-        except TypeError:
-            raise DigitError(f"image of type {type(image).__name__} is not an array of numbers: pass a 2-D numpy "
-                             "array or torch tensor (helpers.digits.read_image reads image files)") from None
-    if x.dim() != 2:
-        hint = " (a colour image: read it with helpers.digits.read_image, which makes it grey)" if x.dim() == 3 else ""
-        raise DigitError(f"image has shape {tuple(x.shape)}: to_mnist needs one 2-D grey image, "
-                         f"height x width{hint}")
-    if x.numel() == 0:
+    """A 2-D float32 CPU tensor in [0, 1] from a 2-D numpy array or tensor of brightness: bool, uint8 or other
+    whole numbers (0-255), or floats (0-1, or up to 255)."""
+    x = image.detach().cpu() if isinstance(image, torch.Tensor) else np.asarray(image)
+    kind = str(x.dtype)
+    if not any(word in kind for word in ("bool", "int", "float")) or "complex" in kind:
+        raise DigitError(f"image of type {type(image).__name__} ({kind}) is not brightness: pass a 2-D numpy array "
+                         "or torch tensor of uint8 (0-255) or floats (0-1); helpers.digits.read_image reads files")
+    if x.ndim != 2:
+        hint = " (a colour image: read it with helpers.digits.read_image, which makes it grey)" if x.ndim == 3 else ""
+        raise DigitError(f"image has shape {tuple(x.shape)}: to_mnist needs one 2-D grey image, height x width{hint}")
+    if x.shape[0] * x.shape[1] == 0:
         raise DigitError(f"image has shape {tuple(x.shape)}, no pixels: draw or load a digit first")
-    if x.dtype == torch.bool:
-        return x.float()
-    if x.is_complex() or not (x.is_floating_point() or x.dtype in (torch.uint8, torch.int8, torch.int16,
-                                                                    torch.int32, torch.int64)):
-        raise DigitError(f"image has dtype {x.dtype}: pass brightness as uint8 (0-255) or floats (0-1)")
-    if x.dtype == torch.uint8:
-        return x.float() / 255.0
-    x = x.float() if x.dtype != torch.float64 else x
-    if not torch.isfinite(x).all():
+    t = torch.as_tensor(x).double()
+    if not torch.isfinite(t).all():
         raise DigitError("image contains NaN or infinite values: replace them first (e.g. numpy.nan_to_num)")
-    low, high = x.min().item(), x.max().item()
+    low, high = t.min().item(), t.max().item()
     if low < 0 or high > 255:
         raise DigitError(f"image values run from {low:g} to {high:g}: pass brightness in 0-1 or 0-255")
-    if high > 1 or not x.is_floating_point():
-        x = x / 255.0
-    return x.float()
+    whole = "int" in kind  # uint8 and other whole numbers are 0-255; floats above 1 are too
+    return (t / 255 if whole or high > 1 else t).float()
 
 
 def border(x: torch.Tensor) -> torch.Tensor:
@@ -167,7 +151,7 @@ def centre_by_mass(x: torch.Tensor, field: int = FIELD, centre: float = CENTRE) 
 
 def preprocessing_steps(image) -> dict[str, torch.Tensor]:
     """Every intermediate image of ``to_mnist``, in order, by name (see ``STEP_NAMES``); the last one is the
-    28 x 28 image the models receive. Taught in notebook 06, section 3."""
+    28 x 28 image the models receive."""
     given = as_image(image)
     white = ink_on_black(given)
     cropped = crop_to_ink(white)
@@ -182,8 +166,7 @@ def to_mnist(image) -> torch.Tensor:
     aspect ratio (anti-aliased), centred by its centre of mass in 28 x 28.
 
     ``image``: a 2-D numpy array or tensor, any size, uint8 0-255 or float 0-1, dark ink on light
-    paper or light on dark (detected from the border). Taught in notebook 06, section 3.
-    """
+    paper or light on dark (detected from the border)."""
     return preprocessing_steps(image)[STEP_NAMES[-1]].reshape(FIELD * FIELD).contiguous()
 
 

@@ -24,8 +24,7 @@ def logits_of(model: nn.Module, x: torch.Tensor, batch_size: int = EVAL_BATCH) -
 
 @torch.inference_mode()
 def evaluate(model: nn.Module, split: Split, batch_size: int = EVAL_BATCH) -> tuple[torch.Tensor, torch.Tensor]:
-    """Mean cross-entropy and error in percent over the whole split, as tensors on its device (no sync).
-    Taught in notebook 03, section 3 (written out there as ``validate``)."""
+    """Mean cross-entropy and error in percent over the whole split, as tensors on its device (no sync)."""
     logits = logits_of(model, split.x, batch_size)
     loss = F.cross_entropy(logits, split.y)
     error = (logits.argmax(1) != split.y).sum() * (100.0 / len(split))
@@ -33,16 +32,16 @@ def evaluate(model: nn.Module, split: Split, batch_size: int = EVAL_BATCH) -> tu
 
 
 def predict(model: nn.Module, split: Split) -> torch.Tensor:
-    """The predicted digit for every image of the split. Taught in notebook 04, section 4."""
+    """The predicted digit for every image of the split."""
     return logits_of(model, split.x).argmax(1)
 
 
 def confusion_matrix(predictions: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-    """``10 x 10`` counts: row = true digit, column = predicted digit. Taught in notebook 04, section 4."""
+    """``10 x 10`` counts: row = true digit, column = predicted digit."""
     flat = labels.long() * NUM_CLASSES + predictions.long()
     return torch.bincount(flat, minlength=NUM_CLASSES * NUM_CLASSES).reshape(NUM_CLASSES, NUM_CLASSES).cpu()
 
 
 def misclassified(predictions: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-    """Indices of the images the model got wrong, in data order. Taught in notebook 04, section 5."""
+    """Indices of the images the model got wrong, in data order."""
     return (predictions != labels).nonzero().flatten().cpu()

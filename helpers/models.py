@@ -43,35 +43,28 @@ class Recipe:
 
 
 def seed_linear() -> nn.Module:
-    """The seed post's model: one linear layer, then a ReLU on its ten outputs. Taught in notebook 02, section 1."""
+    """The seed post's model: one linear layer, then a ReLU on its ten outputs."""
     return nn.Sequential(nn.Linear(NUM_FEATURES, NUM_CLASSES), nn.ReLU())
 
 
 def softmax() -> nn.Module:
-    """Softmax regression: one linear layer whose outputs are the logits (the softmax is in the loss).
-    Taught in notebook 02, sections 1 and 4."""
+    """Softmax regression: one linear layer whose outputs are the logits (the softmax is in the loss)."""
     return nn.Sequential(nn.Linear(NUM_FEATURES, NUM_CLASSES))
 
 
-def mlp(hidden: tuple[int, ...] = (512, 256)) -> nn.Module:
-    """A multi-layer perceptron: linear layers with ReLUs between them. Taught in notebook 05, section 2."""
-    layers, width = [], NUM_FEATURES
-    for size in hidden:
-        layers += [nn.Linear(width, size), nn.ReLU()]
-        width = size
-    layers.append(nn.Linear(width, NUM_CLASSES))
-    return nn.Sequential(*layers)
+def mlp() -> nn.Module:
+    """A multi-layer perceptron: two hidden layers (512 and 256 units) with ReLUs between the linear layers."""
+    return nn.Sequential(nn.Linear(NUM_FEATURES, 512), nn.ReLU(), nn.Linear(512, 256), nn.ReLU(),
+                         nn.Linear(256, NUM_CLASSES))
 
 
 def _conv_pool(c_in: int, c_out: int) -> list[nn.Module]:
-    """A 3x3 convolution (no bias: batch norm adds one), batch norm, ReLU, then halve the resolution.
-    Taught in notebook 05, section 2 (``conv_block`` there)."""
+    """A 3x3 convolution (no bias: batch norm adds one), batch norm, ReLU, then halve the resolution."""
     return [nn.Conv2d(c_in, c_out, 3, padding=1, bias=False), nn.BatchNorm2d(c_out), nn.ReLU(), nn.MaxPool2d(2)]
 
 
 def cnn() -> nn.Module:
-    """A small modern CNN: three conv/batch-norm/pool stages (28 -> 14 -> 7 -> 3 pixels), then a hidden layer.
-    Taught in notebook 05, section 2, with the tensor shape after each layer."""
+    """A small modern CNN: three conv/batch-norm/pool stages (28 -> 14 -> 7 -> 3 pixels), then a hidden layer."""
     return nn.Sequential(
         nn.Unflatten(1, (1, IMAGE_SIZE, IMAGE_SIZE)),  # the flat row back to a 1 x 28 x 28 image
         *_conv_pool(1, 16),  # 16 x 14 x 14
@@ -93,7 +86,7 @@ def _conv_pool_norm(c_in: int, c_out: int) -> list[nn.Module]:
 
 def cnn_fast() -> nn.Module:
     """A CNN built for time to accuracy: three conv/pool/batch-norm stages (28 -> 14 -> 7 -> 3 pixels, 16, 32 and
-    64 channels) straight into the ten outputs, with no hidden linear layer. Shown in notebook 05, section 10."""
+    64 channels) straight into the ten outputs, with no hidden linear layer."""
     return nn.Sequential(
         nn.Unflatten(1, (1, IMAGE_SIZE, IMAGE_SIZE)),
         *_conv_pool_norm(1, 16),  # 16 x 14 x 14
@@ -156,10 +149,8 @@ MODELS: dict[str, ModelSpec] = {
 
 
 def build_model(name: str, seed: int = 0) -> nn.Module:
-    """A freshly initialised model; the same ``seed`` gives the same initial weights.
-
-    Taught in notebook 02, section 1 (the seeded build, written out and checked against this function);
-    notebook 05, section 2 checks the MLP and the CNN the same way."""
+    """A freshly initialised model; the same ``seed`` gives the same initial weights (the global random state is
+    left as it was)."""
     if name not in MODELS:
         raise ValueError(f"model={name!r} is unknown; choose one of {', '.join(MODELS)}")
     with torch.random.fork_rng(devices=[]):

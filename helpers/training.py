@@ -40,7 +40,7 @@ class TrainingDiverged(RuntimeError):
 
 def build_optimizer(model: nn.Module, recipe: Recipe, total_steps: int):
     """The recipe's optimiser (SGD, with momentum and weight decay when the recipe has them; or Adam) and its
-    learning-rate schedule (None for a constant rate). Taught in notebook 05, section 3."""
+    learning-rate schedule (None for a constant rate)."""
     if recipe.optimizer == "sgd":
         optimizer = torch.optim.SGD(model.parameters(), lr=recipe.lr, momentum=recipe.momentum,
                                     nesterov=recipe.nesterov, weight_decay=recipe.weight_decay)
@@ -60,7 +60,7 @@ def build_optimizer(model: nn.Module, recipe: Recipe, total_steps: int):
 
 def cumulative(history: dict, steps: int) -> tuple[torch.Tensor, torch.Tensor]:
     """The post's training metrics after each of the first ``steps`` steps: loss and error (%) over every sample
-    seen since step 0. Taught in notebook 03, section 2."""
+    seen since step 0."""
     seen = history["size"][:steps].cumsum(0)
     loss = (history["loss"][:steps] * history["size"][:steps]).cumsum(0) / seen
     return loss, 100 * (1 - history["correct"][:steps].cumsum(0) / seen)
@@ -202,15 +202,15 @@ def train(config: RunConfig, *, data_dir: str = "data", artifacts_dir: str | Pat
     Checks every parameter and path first, then: the run folder (``helpers.runs``), the checkpoint to resume from,
     the recipe to its end with a checkpoint after every epoch, the metrics. A finished run is loaded, not retrained;
     ``resume=False`` moves an earlier run aside. ``progress``: the error figure drawn live in a notebook, a
-    progress bar elsewhere. Taught in notebook 03, section 4."""
+    progress bar elsewhere."""
     check_flag("resume", resume)
     check_flag("progress", progress)
     device, artifacts_dir = pick_device(device), check_artifacts_dir(artifacts_dir)
     if data is None:
-        data = load_mnist(data_dir, device, smoke=config.smoke, holdout=config.holdout)
-    elif (data.smoke, data.holdout) != (config.smoke, config.holdout):
-        raise ParameterError(f"data was loaded with smoke={data.smoke}, holdout={data.holdout} but the config says "
-                             f"smoke={config.smoke}, holdout={config.holdout}: load it with the config's values")
+        data = load_mnist(data_dir, device, smoke=config.smoke)
+    elif data.smoke != config.smoke:
+        raise ParameterError(f"data was loaded with smoke={data.smoke} but the config says smoke={config.smoke}: "
+                             "load it with the config's value")
     data = data.to(device)
     trainer = Trainer(build_model(config.model, config.seed), data, config.recipe, seed=config.seed,
                       eval_every=config.eval_every, threads=MODELS[config.model].cpu_threads)
@@ -307,7 +307,7 @@ def _metrics(config: RunConfig, t: Trainer, run: RunFolder) -> dict:
         "train_loss": train_loss[-1].item(),
         "train_seconds": round(t.seconds, 3), "precision": t.precision, "parameters": count_parameters(t.model),
         "device": t.device.type, "device_name": device_name(t.device), "seed": config.seed, "smoke": config.smoke,
-        "holdout": config.holdout, "data": t.data.description,
+        "data": t.data.description,
         "torch_version": torch.__version__, "python_version": platform.python_version(),
         "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "history": {  # the long lists last
@@ -339,7 +339,7 @@ def load_run(artifacts_dir: str | Path, model: str, *, data_dir: str = "data", d
              data: Mnist | None = None) -> RunResult | None:
     """The latest finished run of ``model`` (``<artifacts_dir>/<model>/metrics.json``), read only: its metrics and
     its trained model, and the data it was trained on. No lock is taken and nothing is trained or written. None
-    when no run of ``model`` has finished. Used by notebook 04, section 1."""
+    when no run of ``model`` has finished."""
     latest = Path(artifacts_dir).expanduser() / model / "metrics.json"
     if not latest.exists():
         return None
@@ -348,6 +348,6 @@ def load_run(artifacts_dir: str | Path, model: str, *, data_dir: str = "data", d
     run_dir = latest.parent / "runs" / metrics["run_id"]
     net = build_model(model, metrics["seed"]).to(device)
     net.load_state_dict(load_checkpoint(run_dir / "checkpoint.pt", device)["model"])
-    if data is None or (data.smoke, data.holdout) != (metrics["smoke"], metrics["holdout"]):
-        data = load_mnist(data_dir, device, smoke=metrics["smoke"], holdout=metrics["holdout"])
+    if data is None or data.smoke != metrics["smoke"]:
+        data = load_mnist(data_dir, device, smoke=metrics["smoke"])
     return RunResult(net.eval(), metrics, run_dir, data.to(device))

@@ -248,6 +248,6 @@ def test_a_finished_run_with_a_schedule_is_loaded_not_retrained(tiny_mnist, tmp_
 
 def test_data_loaded_for_another_split_is_refused(tiny_mnist, tmp_path):
     data = load_mnist(tiny_mnist, smoke=True)
-    with pytest.raises(ParameterError, match="smoke=True, holdout=0 but the config says smoke=False"):
+    with pytest.raises(ParameterError, match="smoke=True but the config says smoke=False"):
         train(RunConfig(model="softmax"), data=data, artifacts_dir=tmp_path / "a")
     assert isinstance(data, Mnist) and not list((tmp_path / "a").iterdir())
