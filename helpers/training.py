@@ -82,6 +82,7 @@ class Trainer:
         per_epoch = math.ceil(len(data.train) / recipe.batch_size)
         self.total_steps = recipe.epochs * per_epoch
         self.optimizer, self.scheduler = build_optimizer(self.model, recipe, self.total_steps)
+        self.params = list(self.model.parameters())
         self.plain_sgd = recipe.optimizer == "sgd" and not (recipe.momentum or recipe.weight_decay or self.scheduler)
         self.precision = "bf16" if recipe.bf16 and native_bf16(self.device) else "fp32"
         self.autocast = torch.autocast(self.device.type, torch.bfloat16) if self.precision == "bf16" else nullcontext()
@@ -111,7 +112,8 @@ class Trainer:
             with self.autocast:
                 logits = self.model(x)
                 loss = F.cross_entropy(logits, y, label_smoothing=self.recipe.label_smoothing)
-            self.optimizer.zero_grad()
+            for p in self.params:  # optimizer.zero_grad() without its bookkeeping: a sixth of the post's tiny step
+                p.grad = None
             loss.backward()
             losses.append(loss.detach())  # kept on the device: no host sync per step
             scores.append(logits.detach())
@@ -144,7 +146,7 @@ class Trainer:
                 self.scheduler.step()
             return
         with torch.no_grad():
-            for p in self.model.parameters():
+            for p in self.params:
                 if p.grad is not None:
                     p.add_(p.grad, alpha=-self.recipe.lr)
 
