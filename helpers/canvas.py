@@ -7,7 +7,8 @@ image and each model's ten probabilities, which the browser shows as bars. The s
 JupyterLab, Jupyter Notebook, VS Code and Google Colab (anywidget switches on Colab's custom widget
 manager by itself when the widget is shown there).
 
-``upload_reader`` does the same for a photo or scan (ipywidgets' FileUpload). Used in notebook 06, sections 5 and 6.
+``upload_reader`` does the same for a photo or scan (in Colab with Colab's own upload, elsewhere with ipywidgets'
+FileUpload). Used in notebook 06, sections 5 and 6.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import ipywidgets
 import traitlets
 from torch import nn
 
-from . import digits
+from . import digits, environment
 
 PNG_PREFIX = "data:image/png;base64,"
 
@@ -88,18 +89,22 @@ def reading_figures(image, models: dict[str, nn.Module], title: str | None = Non
 
 
 def upload_reader(models: dict[str, nn.Module]) -> ipywidgets.VBox:
-    """An upload button for a photo or scan of one digit; each upload shows the preprocessing steps and
-    every model's reading below it."""
+    """Upload a photo or scan of one digit; each one shows its preprocessing steps and every model's reading.
+
+    In Colab, Colab's own upload (``google.colab.files.upload()``): the cell shows "Choose files" and waits for a
+    photo, or for "Cancel upload". ipywidgets' FileUpload button, used everywhere else, silently delivers nothing
+    there for a file of 1 MB or more (https://github.com/jupyter-widgets/ipywidgets/issues/3452), which most
+    phone photos are.
+    """
     import matplotlib.pyplot as plt
     from IPython.display import display
 
-    button = ipywidgets.FileUpload(accept="image/*", multiple=False, description="Upload a digit")
     out = ipywidgets.Output()
 
-    def on_upload(change) -> None:
+    def show(files: list[tuple[str, bytes]]) -> None:
         out.clear_output()
         with out:
-            for name, content in uploaded_files(change["new"]):
+            for name, content in files:
                 try:
                     figures = reading_figures(digits.read_image(content), models, title=name)
                 except digits.DigitError as err:
@@ -109,5 +114,17 @@ def upload_reader(models: dict[str, nn.Module]) -> ipywidgets.VBox:
                     display(fig)
                     plt.close(fig)
 
-    button.observe(on_upload, names="value")
+    if environment.in_colab():
+        from google.colab import files
+
+        print("Choose a photo of one digit (or Cancel upload to go on without one):")
+        uploaded = files.upload()  # {name: bytes}; the cell waits until a file is chosen or the upload cancelled
+        show(list(uploaded.items()))
+        if not uploaded:
+            with out:
+                print("No photo uploaded: run this cell again to choose one.")
+        return ipywidgets.VBox([out])
+
+    button = ipywidgets.FileUpload(accept="image/*", multiple=False, description="Upload a digit")
+    button.observe(lambda change: show(uploaded_files(change["new"])), names="value")
     return ipywidgets.VBox([button, out])
