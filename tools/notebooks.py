@@ -91,7 +91,8 @@ if "google.colab" in sys.modules:
                 "Could not install `helpers` from {url} (branch {branch}): "
                 "check that this address opens in a browser and that the runtime is online, then run this cell again."
             )
-        print(f"`helpers` {{helpers_version()}} installed from {url} (branch {branch})")
+        print(f"`helpers` {{helpers_version()}} installed from "
+              "{url} (branch {branch})")
         if in_use:
             raise RuntimeError("The session still uses the `helpers` it imported before: set update_helpers = False, "
                                "choose Runtime > Restart session, then run the notebook again.")
