@@ -30,14 +30,18 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import ENV_DATA, REPO, SHARED_DATA
+from conftest import ENV_DATA, SHARED_DATA
 
+import helpers
 from helpers import digits
 
 CHROMIUM = next((shutil.which(name) for name in ("chromium", "chromium-browser", "google-chrome")
                  if shutil.which(name)), None)
 DRIVER = shutil.which("chromedriver")
 MODELS = ("seed_linear", "cnn")
+# The kernel imports the `helpers` this test imports: the checkout's, or in noxfile.py's colab session the installed
+# copy (whose canvas.js and canvas.css must then have been installed with it).
+HELPERS_FROM = Path(helpers.__file__).resolve().parent.parent
 EPOCHS = 1  # one epoch on all 60,000 training digits: enough for the CNN to read a clear drawing
 # Each user interface: its URL path, notebook, digits to draw, and how to find the first cell, click into its
 # editor and read its prompt ("[ ]:" before it runs). Notebook 7's server also serves JupyterLab.
@@ -108,9 +112,8 @@ def _free_port() -> int:
 
 
 def _write_notebook(path: Path, data_dir: Path, artifacts: Path) -> None:
-    source = f"""import importlib.util, sys
-if importlib.util.find_spec("helpers") is None:  # not installed: the checkout's (an installed copy is tested as is)
-    sys.path.insert(0, {str(REPO)!r})
+    source = f"""import sys
+sys.path.insert(0, {str(HELPERS_FROM)!r})
 from helpers import canvas, training
 
 models = {{name: training.train(training.RunConfig(model=name, epochs={EPOCHS}), data_dir={str(data_dir)!r},
