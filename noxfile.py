@@ -4,9 +4,11 @@
     nox -s minimums   # the oldest Python and libraries that pyproject.toml declares
 
 Both run the tests that need no papermill (test_notebooks runs the series and nbval; test_reproduction
-trains on the real MNIST; test_lint runs ruff, which no stack changes). `colab` then runs the whole series
-in smoke mode with papermill on Colab's IPython and ipykernel. The wheels come from PyPI: Linux torch
-wheels are CUDA builds, so each environment downloads about 2.6 GB (nvidia-* libraries included).
+trains on the real MNIST; test_lint runs ruff, which no stack changes). In `colab` these include the drawing
+pad's browser test (tests/test_browser.py, when Chromium and the real MNIST files are there) in classic Notebook
+6.5.7 on Colab's widget stack; `colab` then runs the whole series in smoke mode with papermill on Colab's IPython
+and ipykernel. The wheels come from PyPI: Linux torch wheels are CUDA builds, so each environment downloads
+about 2.6 GB (nvidia-* libraries included).
 """
 
 from __future__ import annotations
@@ -21,14 +23,30 @@ nox.options.default_venv_backend = "venv"
 nox.options.sessions = ["colab"]
 ROOT = Path(__file__).resolve().parent
 
-# Colab's runtime as of 2026-11 (Python 3.13): what it has installed that the series uses, at the versions it ships.
-COLAB = ["torch==2.11.0", "torchvision==0.26.0", "numpy==2.1.3", "matplotlib==3.10.0",
-         "ipykernel==6.17.1", "ipython==7.34.0", "ipywidgets==7.7.1", "tqdm"]
+# Google Colab's runtime (Python 3.13): every package that the notebooks and `helpers` import and Colab preinstalls, at
+# the version Colab ships, kept here only. Source: Colab's published pip freeze (github.com/googlecolab/backend-info),
+# 2026-08-19, for ipywidgets, widgetsnbextension (the classic front end of ipywidgets 7), anywidget, tqdm and filelock;
+# torch, torchvision, numpy, matplotlib, ipykernel and IPython as recorded here before (Colab's runtime as of 2026-11).
+# Not pinned yet: Pillow and traitlets (imported by notebook 06 and helpers.canvas), whose Colab versions are not
+# recorded here; pip takes what the pins above allow.
+COLAB = ["torch==2.11.0", "torchvision==0.26.0", "numpy==2.1.3", "matplotlib==3.10.0", "ipykernel==6.17.1",
+         "ipython==7.34.0", "ipywidgets==7.7.1", "widgetsnbextension==3.6.10", "anywidget==0.9.21", "tqdm==4.67.3",
+         "filelock==3.32.3"]
+# The front end closest to Colab's for the drawing pad's browser test (tests/test_browser.py): classic Jupyter
+# Notebook 6.5.7, which runs ipywidgets 7 through widgetsnbextension.
+CLASSIC_FRONT_END = ["notebook==6.5.7", "selenium>=4.20"]
 # The floors of pyproject.toml's [project] dependencies and requires-python.
 MINIMUMS = ["torch==2.4.0", "torchvision==0.19.0", "numpy==1.24.4", "matplotlib==3.7.0", "tqdm==4.64.0"]
-# What the tests import besides the package; anywidget: helpers.canvas, notebook 06's drawing pad (in Colab,
-# notebook 06 installs it).
-TEST_TOOLS = ["pytest>=8", "nbformat>=5.10", "nbstripout>=0.8", "anywidget"]
+# What the tests import besides the package and its pad's widget libraries.
+TEST_TOOLS = ["pytest>=8", "nbformat>=5.10", "nbstripout>=0.8"]
+# Fails, naming them, when installed versions differ from the pins given as arguments.
+CHECK_PINS = """
+import sys
+from importlib.metadata import version
+moved = [f"{pin} wanted, {version(pin.split('==')[0])} installed" for pin in sys.argv[1:]
+         if version(pin.split("==")[0]) != pin.split("==")[1]]
+sys.exit(f"not Colab's versions: {moved}" if moved else None)
+"""
 NO_PAPERMILL = ["--ignore=tests/test_notebooks.py", "--ignore=tests/test_reproduction.py",
                 "--ignore=tests/test_lint.py",
                 "--deselect=tests/test_cli.py::test_a_failing_notebook_is_reported_in_one_message"]
@@ -41,30 +59,39 @@ def git_url() -> str:
 
 
 # The notebooks' setup cell, run by IPython as Colab runs it (a stand-in google.colab module; the git URL of
-# sys.argv[1] in place of GitHub's): it installs the package with --no-deps; run again once `helpers` has been
-# imported, it stops and asks for a restart.
+# sys.argv[1] in place of GitHub's): the first run installs the package with --no-deps; run again once `helpers` has
+# been imported (Run all a second time), it installs nothing, raises nothing and names the commit in use.
 RUN_SETUP_CELL = """
 import sys, types
+from importlib.metadata import distribution
 sys.path.insert(0, "tools")
 import notebooks
 from IPython.testing.globalipapp import start_ipython
+from IPython.utils.capture import capture_output
 sys.modules["google.colab"] = types.ModuleType("google.colab")
 repository, branch = notebooks.slug()
 cell = notebooks.setup_source(repository, branch).replace(f"git+https://github.com/{repository}@{branch}", sys.argv[1])
+commit = sys.argv[1].rsplit("@", 1)[1]
 shell = start_ipython()
 first = shell.run_cell(cell)
 assert first.success, first.error_in_exec
 shell.run_cell("import helpers")
-second = shell.run_cell(cell)
-assert "Runtime > Restart session" in str(second.error_in_exec), second.error_in_exec
-print("setup cell: installed", sys.modules["helpers"].__file__, "and, run again, asked for a restart")
+record = next(f for f in distribution("mnist-series").files if f.name == "RECORD").locate()
+installed = record.stat().st_mtime_ns
+with capture_output() as said:
+    second = shell.run_cell(cell)
+assert second.success, second.error_in_exec
+assert f"commit {commit[:12]} is in use; nothing installed" in said.stdout, said.stdout
+assert record.stat().st_mtime_ns == installed, "the second run reinstalled the package"
+print("setup cell: installed", sys.modules["helpers"].__file__, "; run again:", said.stdout.strip())
 """
 
 
 @nox.session(python="3.13")
 def colab(session: nox.Session) -> None:
     session.install("--only-binary=:all:", *COLAB)
-    session.install(*TEST_TOOLS, "papermill>=2.6")
+    session.install(*TEST_TOOLS, "papermill>=2.6", *CLASSIC_FRONT_END, *COLAB)  # COLAB again: nothing may move it
+    session.run("python", "-c", CHECK_PINS, *COLAB)
     session.run("python", "-P", "-c", RUN_SETUP_CELL, git_url())  # -P: the checkout is not on sys.path
     session.run("python", "-m", "pip", "check", success_codes=[0, 1])  # shows conflicts, as Colab's pip would
     session.run("python", "-P", "-c", "import helpers, torch, IPython; print('helpers from', helpers.__file__, "
@@ -86,7 +113,7 @@ def colab(session: nox.Session) -> None:
 @nox.session(python="3.11")
 def minimums(session: nox.Session) -> None:
     session.install("--only-binary=:all:", *MINIMUMS)
-    session.install(*TEST_TOOLS, "ipython")  # IPython: the setup cell is transformed as Jupyter does
+    session.install(*TEST_TOOLS, "anywidget", "ipython")  # IPython: the setup cell is transformed as Jupyter does
     session.install("--no-deps", ".")
     session.run("python", "-c", "import torch, numpy; print('torch', torch.__version__, '| numpy', numpy.__version__)")
     session.run("pytest", "-q", "-p", "no:cacheprovider", *NO_PAPERMILL, *session.posargs,

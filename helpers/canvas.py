@@ -1,177 +1,33 @@
 """Draw a digit in the notebook and watch the models read it; or upload a photo of one.
 
-``DigitCanvas`` is an anywidget (https://anywidget.dev): a small JavaScript module, below, draws on an
+``DigitCanvas`` is an anywidget (https://anywidget.dev): a small JavaScript module, canvas.js, draws on an
 HTML canvas with pointer events (mouse, pen or finger) and, on "Read it", sends the drawing to Python as a
 PNG. Python prepares it with ``helpers.digits.to_mnist``, runs every model, and sends back the 28 x 28
 image and each model's ten probabilities, which the browser shows as bars. The same code runs in
 JupyterLab, Jupyter Notebook, VS Code and Google Colab (anywidget switches on Colab's custom widget
 manager by itself when the widget is shown there).
 
-``upload_reader`` does the same for a photo or scan (ipywidgets' FileUpload). Used in notebook 06, sections 5 and 6.
+``upload_reader`` does the same for a photo or scan (in Colab with Colab's own upload, elsewhere with ipywidgets'
+FileUpload). Used in notebook 06, sections 5 and 6.
 """
 
 from __future__ import annotations
 
 import base64
+from pathlib import Path
 
 import anywidget
 import ipywidgets
 import traitlets
 from torch import nn
 
-from . import digits
+from . import digits, environment
 
 PNG_PREFIX = "data:image/png;base64,"
 
-_ESM = r"""
-function render({ model, el }) {
-  const size = model.get("size");
-  const root = document.createElement("div");
-  root.className = "mnist-pad";
-  root.innerHTML = `
-    <div class="mnist-left">
-      <canvas class="mnist-canvas" width="${size}" height="${size}"></canvas>
-      <div class="mnist-buttons">
-        <button class="mnist-read" type="button">Read it</button>
-        <button class="mnist-clear" type="button">Clear</button>
-      </div>
-      <div class="mnist-hint">Draw one digit, large, with the mouse or a finger.</div>
-    </div>
-    <div class="mnist-right">
-      <div class="mnist-label">what the models see (28 x 28)</div>
-      <canvas class="mnist-preview" width="28" height="28"></canvas>
-      <div class="mnist-status"></div>
-      <div class="mnist-results"></div>
-    </div>`;
-  el.appendChild(root);
-  const canvas = root.querySelector(".mnist-canvas");
-  const preview = root.querySelector(".mnist-preview");
-  const status = root.querySelector(".mnist-status");
-  const results = root.querySelector(".mnist-results");
-  const ctx = canvas.getContext("2d");
-
-  function clearPad() {
-    ctx.fillStyle = "white";
-    ctx.fillRect(0, 0, canvas.width, canvas.height);
-    const p = preview.getContext("2d");
-    p.fillStyle = "black";
-    p.fillRect(0, 0, 28, 28);
-    results.replaceChildren();
-    status.textContent = "";
-    root.dataset.state = "empty";
-  }
-  clearPad();
-
-  let drawing = false;
-  let last = null;
-  function position(event) {
-    const box = canvas.getBoundingClientRect();
-    return [(event.clientX - box.left) * canvas.width / box.width,
-            (event.clientY - box.top) * canvas.height / box.height];
-  }
-  function dot([x, y]) {
-    ctx.beginPath();
-    ctx.arc(x, y, model.get("line_width") / 2, 0, 2 * Math.PI);
-    ctx.fillStyle = "black";
-    ctx.fill();
-  }
-  canvas.addEventListener("pointerdown", (event) => {
-    event.preventDefault();
-    canvas.setPointerCapture(event.pointerId);
-    drawing = true;
-    last = position(event);
-    dot(last);
-    root.dataset.state = "drawn";
-  });
-  canvas.addEventListener("pointermove", (event) => {
-    if (!drawing) return;
-    event.preventDefault();
-    const point = position(event);
-    ctx.strokeStyle = "black";
-    ctx.lineWidth = model.get("line_width");
-    ctx.lineCap = "round";
-    ctx.lineJoin = "round";
-    ctx.beginPath();
-    ctx.moveTo(last[0], last[1]);
-    ctx.lineTo(point[0], point[1]);
-    ctx.stroke();
-    last = point;
-  });
-  const stop = () => { drawing = false; };
-  canvas.addEventListener("pointerup", stop);
-  canvas.addEventListener("pointercancel", stop);
-
-  root.querySelector(".mnist-read").addEventListener("click", () => {
-    status.textContent = "reading ...";
-    root.dataset.state = "reading";
-    model.set("drawing", canvas.toDataURL("image/png"));
-    model.set("request", model.get("request") + 1);
-    model.save_changes();
-  });
-  root.querySelector(".mnist-clear").addEventListener("click", clearPad);
-
-  function show() {
-    const reading = model.get("reading");
-    results.replaceChildren();
-    if (!reading || reading.request !== model.get("request")) return;
-    if (reading.error) {
-      status.textContent = reading.error;
-      root.dataset.state = "error";
-      return;
-    }
-    status.textContent = "";
-    const p = preview.getContext("2d");
-    const pixels = p.createImageData(28, 28);
-    reading.image.forEach((v, i) => {
-      const g = Math.round(255 * v);
-      pixels.data.set([g, g, g, 255], 4 * i);
-    });
-    p.putImageData(pixels, 0, 0);
-    for (const m of reading.models) {
-      const block = document.createElement("div");
-      block.className = "mnist-model";
-      const best = m.probabilities.indexOf(Math.max(...m.probabilities));
-      block.innerHTML = `<div class="mnist-title">${m.name} reads
-        <b class="mnist-prediction" data-model="${m.name}">${best}</b>
-        (${Math.round(100 * m.probabilities[best])} %)</div>`;
-      m.probabilities.forEach((q, digit) => {
-        const row = document.createElement("div");
-        row.className = "mnist-row";
-        row.innerHTML = `<span class="mnist-digit">${digit}</span>
-          <span class="mnist-track"><span class="mnist-bar${digit === best ? " mnist-best" : ""}"
-            style="width: ${(100 * q).toFixed(1)}%"></span></span>
-          <span class="mnist-percent">${(100 * q).toFixed(1)} %</span>`;
-        block.appendChild(row);
-      });
-      results.appendChild(block);
-    }
-    root.dataset.state = "read";
-  }
-  model.on("change:reading", show);
-  show();
-  return () => model.off("change:reading", show);
-}
-export default { render };
-"""
-
-_CSS = """
-.mnist-pad { display: flex; gap: 24px; align-items: flex-start; font-family: sans-serif; font-size: 13px; }
-.mnist-canvas { border: 1px solid #888; touch-action: none; cursor: crosshair; background: white; }
-.mnist-buttons { margin-top: 6px; display: flex; gap: 8px; }
-.mnist-buttons button { padding: 4px 14px; font-size: 14px; cursor: pointer; }
-.mnist-hint, .mnist-label { color: #555; margin: 4px 0; }
-.mnist-preview { width: 112px; height: 112px; image-rendering: pixelated; border: 1px solid #888; }
-.mnist-status { color: #a00; max-width: 320px; margin: 4px 0; }
-.mnist-results { display: flex; gap: 24px; }
-.mnist-model { min-width: 190px; }
-.mnist-title { margin: 6px 0; font-size: 14px; }
-.mnist-row { display: flex; align-items: center; gap: 6px; height: 17px; }
-.mnist-digit { width: 10px; text-align: right; }
-.mnist-track { flex: 1; background: #eee; height: 12px; min-width: 100px; }
-.mnist-bar { display: block; height: 12px; background: #9ab; }
-.mnist-bar.mnist-best { background: #1f77b4; }
-.mnist-percent { width: 52px; text-align: right; color: #333; }
-"""
+# The pad's front end, in files shipped with the package (pyproject.toml, package-data); anywidget reads them.
+ESM = Path(__file__).with_name("canvas.js")
+CSS = Path(__file__).with_name("canvas.css")
 
 
 class DigitCanvas(anywidget.AnyWidget):
@@ -181,8 +37,8 @@ class DigitCanvas(anywidget.AnyWidget):
     holds the drawing as a 2-D uint8 array (dark ink on white) for the notebook's next cells.
     """
 
-    _esm = _ESM
-    _css = _CSS
+    _esm = ESM
+    _css = CSS
     size = traitlets.Int(280).tag(sync=True)  # canvas width and height in pixels
     line_width = traitlets.Int(20).tag(sync=True)  # pen width: about MNIST's stroke width once scaled to 20 px
     drawing = traitlets.Unicode("").tag(sync=True)  # the canvas as a PNG data URL, sent on "Read it"
@@ -233,18 +89,22 @@ def reading_figures(image, models: dict[str, nn.Module], title: str | None = Non
 
 
 def upload_reader(models: dict[str, nn.Module]) -> ipywidgets.VBox:
-    """An upload button for a photo or scan of one digit; each upload shows the preprocessing steps and
-    every model's reading below it."""
+    """Upload a photo or scan of one digit; each one shows its preprocessing steps and every model's reading.
+
+    In Colab, Colab's own upload (``google.colab.files.upload()``): the cell shows "Choose files" and waits for a
+    photo, or for "Cancel upload". ipywidgets' FileUpload button, used everywhere else, silently delivers nothing
+    there for a file of 1 MB or more (https://github.com/jupyter-widgets/ipywidgets/issues/3452), which most
+    phone photos are.
+    """
     import matplotlib.pyplot as plt
     from IPython.display import display
 
-    button = ipywidgets.FileUpload(accept="image/*", multiple=False, description="Upload a digit")
     out = ipywidgets.Output()
 
-    def on_upload(change) -> None:
+    def show(files: list[tuple[str, bytes]]) -> None:
         out.clear_output()
         with out:
-            for name, content in uploaded_files(change["new"]):
+            for name, content in files:
                 try:
                     figures = reading_figures(digits.read_image(content), models, title=name)
                 except digits.DigitError as err:
@@ -254,5 +114,17 @@ def upload_reader(models: dict[str, nn.Module]) -> ipywidgets.VBox:
                     display(fig)
                     plt.close(fig)
 
-    button.observe(on_upload, names="value")
+    if environment.in_colab():
+        from google.colab import files
+
+        print("Choose a photo of one digit (or Cancel upload to go on without one):")
+        uploaded = files.upload()  # {name: bytes}; the cell waits until a file is chosen or the upload cancelled
+        show(list(uploaded.items()))
+        if not uploaded:
+            with out:
+                print("No photo uploaded: run this cell again to choose one.")
+        return ipywidgets.VBox([out])
+
+    button = ipywidgets.FileUpload(accept="image/*", multiple=False, description="Upload a digit")
+    button.observe(lambda change: show(uploaded_files(change["new"])), names="value")
     return ipywidgets.VBox([button, out])

@@ -3,6 +3,10 @@ then in JupyterLab) that shows ``helpers.canvas.DigitCanvas`` with trained model
 driven by Selenium, draws digits on it with real mouse events, presses "Read it", and must see the digit
 it drew as the CNN's answer, with the 28 x 28 image it received.
 
+Where the installed Jupyter Notebook is a classic one (6.x), the same test runs in it instead: noxfile.py's
+colab session installs Notebook 6.5.7 with Colab's widget stack (ipywidgets 7.7.1, widgetsnbextension 3.6.10,
+anywidget 0.9.21), the front end closest to Colab's.
+
 Skipped, with the reason, when Chromium, chromedriver, the Python packages or the real MNIST files
 (the models must have learned real handwriting) are missing. ``.ci/run`` installs Chromium with apt.
 Set ``MNIST_BROWSER_SCREENSHOTS=<folder>`` to keep the screenshots.
@@ -10,6 +14,7 @@ Set ``MNIST_BROWSER_SCREENSHOTS=<folder>`` to keep the screenshots.
 
 from __future__ import annotations
 
+import importlib.metadata
 import importlib.util
 import json
 import os
@@ -25,20 +30,44 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import ENV_DATA, REPO, SHARED_DATA
+from conftest import ENV_DATA, SHARED_DATA
 
+import helpers
 from helpers import digits
 
 CHROMIUM = next((shutil.which(name) for name in ("chromium", "chromium-browser", "google-chrome")
                  if shutil.which(name)), None)
 DRIVER = shutil.which("chromedriver")
 MODELS = ("seed_linear", "cnn")
+# The kernel imports the `helpers` this test imports: the checkout's, or in noxfile.py's colab session the installed
+# copy (whose canvas.js and canvas.css must then have been installed with it).
+HELPERS_FROM = Path(helpers.__file__).resolve().parent.parent
 EPOCHS = 1  # one epoch on all 60,000 training digits: enough for the CNN to read a clear drawing
-# The same server serves both: Jupyter Notebook 7 and JupyterLab, each drawing its own digits.
+# Each user interface: its URL path, notebook, digits to draw, and how to find the first cell, click into its
+# editor and read its prompt ("[ ]:" before it runs). Notebook 7's server also serves JupyterLab.
+MODERN = {"cell": ".jp-Notebook .jp-Cell", "editor": ".jp-InputArea-editor .cm-content", "prompt": ".jp-InputPrompt",
+          "idle": ("", "[ ]:"), "ready": "return true"}
 UIS = {
-    "notebook7": {"path": "notebooks", "notebook": "pad_notebook.ipynb", "digits": (7, 1)},
-    "jupyterlab": {"path": "lab/tree", "notebook": "pad_lab.ipynb", "digits": (4,)},
+    "notebook7": {"path": "notebooks", "notebook": "pad_notebook.ipynb", "digits": (7, 1), **MODERN},
+    "jupyterlab": {"path": "lab/tree", "notebook": "pad_lab.ipynb", "digits": (4,), **MODERN},
 }
+CLASSIC_UIS = {
+    "classic": {"path": "notebooks", "notebook": "pad_classic.ipynb", "digits": (7, 1), "cell": "#notebook .cell",
+                "editor": ".CodeMirror", "prompt": ".input_prompt", "idle": ("", "In [ ]:"),
+                # Run the cell only once the kernel is ready (its info reply is in) and both widget extensions are
+                # loaded: widgetsnbextension first restores the kernel's widgets, and a pad shown while the kernel
+                # is still too busy to answer that never renders (a person does not run a cell that early).
+                "ready": "const k = Jupyter.notebook && Jupyter.notebook.kernel; return !!(k && k.widget_manager "
+                         "&& Object.keys(k.info_reply || {}).length "
+                         "&& requirejs.defined('nbextensions/anywidget/extension'))",
+                "settle": 2},
+}
+try:
+    CLASSIC = int(importlib.metadata.version("notebook").split(".")[0]) < 7  # Notebook 6: its own server
+except importlib.metadata.PackageNotFoundError:
+    CLASSIC = False
+if CLASSIC:
+    UIS = CLASSIC_UIS
 
 
 def _missing() -> str | None:
@@ -84,7 +113,7 @@ def _free_port() -> int:
 
 def _write_notebook(path: Path, data_dir: Path, artifacts: Path) -> None:
     source = f"""import sys
-sys.path.insert(0, {str(REPO)!r})
+sys.path.insert(0, {str(HELPERS_FROM)!r})
 from helpers import canvas, training
 
 models = {{name: training.train(training.RunConfig(model=name, epochs={EPOCHS}), data_dir={str(data_dir)!r},
@@ -99,7 +128,8 @@ pad"""
 
 @pytest.fixture(scope="module")
 def server(trained, real_data, tmp_path_factory):
-    """A Jupyter server (Notebook 7) on 127.0.0.1 with a notebook that shows the pad; yields its notebook URL."""
+    """A Jupyter server (Notebook 7, or a classic Notebook 6) on 127.0.0.1 with a notebook per user interface that
+    shows the pad; yields its URL, token and log."""
     root = tmp_path_factory.mktemp("jupyter")
     for ui in UIS.values():  # one notebook per user interface, each with its own kernel
         _write_notebook(root / ui["notebook"], real_data, trained)
@@ -107,10 +137,14 @@ def server(trained, real_data, tmp_path_factory):
     env = {**os.environ, "JUPYTER_CONFIG_DIR": str(root / ".config"), "JUPYTER_RUNTIME_DIR": str(root / ".runtime"),
            "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1")}
     log = open(root / "server.log", "w")
+    if CLASSIC:  # Notebook 6's own server and options
+        options = ["--NotebookApp.ip=127.0.0.1", "--NotebookApp.port_retries=0", f"--NotebookApp.token={token}",
+                   f"--NotebookApp.notebook_dir={root}"]
+    else:
+        options = ["--ServerApp.ip=127.0.0.1", "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}",
+                   f"--ServerApp.root_dir={root}"]
     process = subprocess.Popen(
-        [sys.executable, "-m", "notebook", "--no-browser", "--allow-root", f"--port={port}",
-         "--ServerApp.ip=127.0.0.1", "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}",
-         f"--ServerApp.root_dir={root}"],
+        [sys.executable, "-m", "notebook", "--no-browser", "--allow-root", f"--port={port}", *options],
         cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
     )
     base = f"http://127.0.0.1:{port}"
@@ -148,6 +182,7 @@ def browser(tmp_path_factory):
                  "--disable-dev-shm-usage", "--window-size=1300,1000",
                  f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}"):
         options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})  # the page's console, shown on a failure
     driver = webdriver.Chrome(service=Service(executable_path=DRIVER), options=options)
     try:
         yield driver
@@ -163,8 +198,10 @@ def _wait(driver, seconds: float, condition, what: str, log: Path):
     except Exception:
         shot = log.with_name("failure.png")
         driver.save_screenshot(str(shot))
+        console = "\n".join(f"{e['level']} {e['message'][:300]}" for e in driver.get_log("browser")
+                            if e["level"] in ("WARNING", "SEVERE"))
         pytest.fail(f"timed out after {seconds} s waiting for {what}; screenshot {shot}; "
-                    f"server log:\n{log.read_text()[-3000:]}")
+                    f"server log:\n{log.read_text()[-3000:]}\nbrowser console:\n{console[-3000:]}")
 
 
 def _poll(condition, seconds: float) -> bool:
@@ -208,22 +245,25 @@ def test_a_digit_drawn_with_the_mouse_is_read_by_the_cnn(ui, server, browser):
     from selenium.webdriver.common.keys import Keys
 
     base, token, log = server
-    browser.get(f"{base}/{UIS[ui]['path']}/{UIS[ui]['notebook']}?token={token}")
-    _wait(browser, 60, lambda d: d.find_elements(By.CSS_SELECTOR, ".jp-Notebook .jp-Cell"), "the notebook", log)
+    page = UIS[ui]
+    browser.get(f"{base}/{page['path']}/{page['notebook']}?token={token}")
+    _wait(browser, 60, lambda d: d.find_elements(By.CSS_SELECTOR, page["cell"]), "the notebook", log)
+    _wait(browser, 60, lambda d: d.execute_script(page["ready"]), "the kernel and the widget extensions", log)
+    time.sleep(page.get("settle", 0))  # classic: the widget manager's restore, which follows the kernel's first reply
     # run the cell as a person does: click into it, press Shift+Enter. A key pressed while the page is still
     # connecting to the kernel is lost, so press again until the cell shows it runs ([*]) or ran ([1]).
     from selenium.common.exceptions import WebDriverException
 
     for _ in range(10):
-        first = browser.find_elements(By.CSS_SELECTOR, ".jp-Cell")[0]
+        first = browser.find_elements(By.CSS_SELECTOR, page["cell"])[0]
         try:
-            first.find_element(By.CSS_SELECTOR, ".jp-InputArea-editor .cm-content").click()
+            first.find_element(By.CSS_SELECTOR, page["editor"]).click()
         except WebDriverException:  # still being laid out
             time.sleep(1)
             continue
         ActionChains(browser).key_down(Keys.SHIFT).send_keys(Keys.ENTER).key_up(Keys.SHIFT).perform()
-        prompt = first.find_element(By.CSS_SELECTOR, ".jp-InputPrompt")
-        if _poll(lambda prompt=prompt: prompt.text.strip() not in ("", "[ ]:"), 15):
+        prompt = first.find_element(By.CSS_SELECTOR, page["prompt"])
+        if _poll(lambda prompt=prompt: prompt.text.replace("\xa0", " ").strip() not in page["idle"], 15):
             break
     else:
         _wait(browser, 0, lambda d: False, "the notebook to run its cell after ten tries", log)
@@ -232,7 +272,7 @@ def test_a_digit_drawn_with_the_mouse_is_read_by_the_cnn(ui, server, browser):
     browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", pad)
     shots = os.environ.get("MNIST_BROWSER_SCREENSHOTS")
 
-    for digit in UIS[ui]["digits"]:
+    for digit in page["digits"]:
         browser.find_element(By.CSS_SELECTOR, ".mnist-clear").click()
         assert not browser.find_elements(By.CSS_SELECTOR, ".mnist-prediction")
         _draw(browser, pad, digits.STROKES[digit])

@@ -1,11 +1,7 @@
-"""helpers.digits (MNIST's own preprocessing for any picture of a digit) and helpers.canvas's Python side."""
+"""helpers.digits: MNIST's own preprocessing for any picture of a digit (helpers.canvas: test_canvas.py)."""
 
 from __future__ import annotations
 
-import base64
-import io
-
-import ipywidgets
 import matplotlib
 
 matplotlib.use("Agg")
@@ -16,7 +12,7 @@ import torch  # noqa: E402
 from conftest import synthetic_digits  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from helpers import canvas, digits  # noqa: E402
+from helpers import digits  # noqa: E402
 from helpers.models import build_model  # noqa: E402
 
 
@@ -166,55 +162,6 @@ def test_read_image_from_a_file_or_bytes_with_transparency(tmp_path):
 def test_redraw_refuses_a_digit_that_does_not_fit():
     with pytest.raises(digits.DigitError, match="does not fit"):
         digits.redraw(torch.zeros(28, 28), scale=10, canvas=(200, 200), top_left=(0, 0))
-
-
-def png_data_url(image: np.ndarray) -> str:
-    buffer = io.BytesIO()
-    Image.fromarray(image).convert("RGBA").save(buffer, format="PNG")
-    return canvas.PNG_PREFIX + base64.b64encode(buffer.getvalue()).decode()
-
-
-def test_canvas_reads_a_drawing_with_every_model():
-    models = {"seed_linear": build_model("seed_linear", 0), "cnn": build_model("cnn", 0)}
-    pad = canvas.DigitCanvas(models)
-    drawing = seven_on((280, 280), offset=(0, 0))
-    pad.drawing = png_data_url(drawing)
-    pad.request = 1  # what the browser's "Read it" sends: the observer answers in `reading`
-    reading = pad.reading
-    assert reading["request"] == 1 and "error" not in reading
-    expected = digits.to_mnist(drawing)
-    assert torch.allclose(torch.tensor(reading["image"]), expected, atol=1e-4)
-    assert [m["name"] for m in reading["models"]] == ["seed_linear", "cnn"]
-    for m in reading["models"]:
-        probs = digits.probabilities({"m": models[m["name"]]}, expected)["m"]
-        assert torch.allclose(torch.tensor(m["probabilities"]), probs, atol=1e-4)
-        assert sum(m["probabilities"]) == pytest.approx(1, abs=1e-3)
-    assert np.array_equal(pad.image, drawing)
-
-    pad.drawing = png_data_url(np.full((280, 280), 255, np.uint8))
-    pad.request = 2
-    assert pad.reading == {"request": 2, "error": pad.reading["error"]} and "no ink" in pad.reading["error"]
-    assert "no PNG" in pad.read("garbage", 3)["error"]
-    wrong = canvas.DigitCanvas({"wrong input size": torch.nn.Linear(3, 10)})  # any failure reaches the page
-    assert wrong.read(png_data_url(drawing), 4)["error"].startswith("reading failed: RuntimeError")
-    with pytest.raises(ValueError, match="models is empty"):
-        canvas.DigitCanvas({})
-
-
-def test_an_uploaded_photo_gets_its_steps_and_every_reading(tmp_path):
-    models = {"seed_linear": build_model("seed_linear", 0), "cnn": build_model("cnn", 0)}
-    upload = png_data_url(seven_on((280, 280), offset=(0, 0)))[len(canvas.PNG_PREFIX) :]
-    steps, reading = canvas.reading_figures(digits.read_image(base64.b64decode(upload)), models, title="7.png")
-    assert steps._suptitle.get_text() == "7.png" and len(steps.axes) == len(digits.STEP_NAMES)
-    assert [ax.get_title().split(" reads ")[0] for ax in reading.axes[1:]] == ["seed_linear", "cnn"]
-    box = canvas.upload_reader(models)
-    assert isinstance(box.children[0], ipywidgets.FileUpload) and isinstance(box.children[1], ipywidgets.Output)
-
-
-def test_uploaded_files_reads_both_ipywidgets_formats():
-    v8 = ({"name": "a.png", "type": "image/png", "size": 3, "content": memoryview(b"abc")},)
-    v7 = {"a.png": {"metadata": {"name": "a.png"}, "content": b"abc"}}
-    assert canvas.uploaded_files(v8) == canvas.uploaded_files(v7) == [("a.png", b"abc")]
 
 
 def test_a_photo_like_picture_on_unevenly_lit_noisy_paper_reads_like_the_clean_drawing():

@@ -50,33 +50,57 @@ def badge(repository: str, branch: str, notebook: str) -> str:
 
 
 def setup_source(repository: str, branch: str) -> str:
-    """The setup cell: the first code cell of every notebook, tagged ``setup``."""
+    """The setup cell: the first code cell of every notebook, tagged ``setup``.
+
+    In Colab, the first run of a session installs ``helpers`` from GitHub; a later run (Run all again, with other
+    parameters) installs nothing and says which version is in use. Updating is explicit: Runtime > Restart session
+    (the next run installs the newest), or ``update_helpers = True``.
+    """
     url = f"https://github.com/{repository}"
     return f'''\
-# Setup: in Colab, install (or update) this series' small `helpers` package from GitHub; Colab's own torch,
-# torchvision, numpy and matplotlib are left exactly as they are (--no-deps). Locally, use the checkout.
+# Setup: in Colab, install this series' small `helpers` package from GitHub, once per session; Colab's own
+# torch, torchvision, numpy and matplotlib are left exactly as they are (--no-deps). Locally, use the checkout.
+import importlib.metadata
 import importlib.util
+import json
 import os
 import sys
 from pathlib import Path
 
+update_helpers = False  # Colab: True installs the newest `helpers` even though this session already uses one
+
+
+def helpers_version() -> str:
+    """The installed `helpers`: its version and the commit it was installed from."""
+    installed = importlib.metadata.distribution("mnist-series")
+    source = json.loads(installed.read_text("direct_url.json") or "{{}}")
+    return f"{{installed.version}}, commit {{source.get('vcs_info', {{}}).get('commit_id', 'unknown')[:12]}}"
+
+
 if "google.colab" in sys.modules:
-    loaded = "helpers" in sys.modules  # Python keeps using a module it has already imported
-    os.environ["GIT_TERMINAL_PROMPT"] = "0"  # a wrong or private repository fails at once, with no password prompt
-    %pip install --quiet --no-deps --force-reinstall "mnist-series @ git+{url}@{branch}"
-    importlib.invalidate_caches()
-    if importlib.util.find_spec("helpers") is None:  # %pip does not raise when the install fails
-        raise RuntimeError(
-            "Could not install `helpers` from {url} (branch {branch}): "
-            "check that this address opens in a browser and that the runtime is online, then run this cell again."
-        )
-    if loaded:
-        raise RuntimeError("`helpers` was reinstalled while its old version is loaded: "
-                           "choose Runtime > Restart session, then run the notebook again.")
+    in_use = "helpers" in sys.modules  # imported by an earlier run: Python keeps using that version
+    if in_use and not update_helpers:
+        print(f"`helpers` {{helpers_version()}} is in use; nothing installed. For the newest: "
+              "Runtime > Restart session, then run the notebook again (or set update_helpers = True).")
+    else:
+        os.environ["GIT_TERMINAL_PROMPT"] = "0"  # a wrong or private repository fails at once, with no password prompt
+        %pip install --quiet --no-deps --force-reinstall "mnist-series @ git+{url}@{branch}"
+        importlib.invalidate_caches()
+        if importlib.util.find_spec("helpers") is None:  # %pip does not raise when the install fails
+            raise RuntimeError(
+                "Could not install `helpers` from {url} (branch {branch}): "
+                "check that this address opens in a browser and that the runtime is online, then run this cell again."
+            )
+        print(f"`helpers` {{helpers_version()}} installed from "
+              "{url} (branch {branch})")
+        if in_use:
+            raise RuntimeError("The session still uses the `helpers` it imported before: set update_helpers = False, "
+                               "choose Runtime > Restart session, then run the notebook again.")
 else:  # a local checkout: import `helpers` from it (a pip-installed copy works as well)
     checkout = next((p for p in [Path.cwd(), *Path.cwd().parents] if (p / "helpers").is_dir()), None)
     if checkout:
         sys.path.insert(0, str(checkout))'''
+
 
 
 def notebooks(root: Path = ROOT) -> list[Path]:
