@@ -48,7 +48,7 @@ EXERCISES = [
     ),
     dict(
         id="01-3",
-        says="You will see 0 and 1, up to rounding, and the background, 0 before, becomes a negative number.",
+        says="You will see 0 and 1, up to rounding, and the background, 0 before, becomes a negative number",
         parameters={},
         code=(
             "normalised = (pixels - pixels.mean()) / pixels.std()\n"

@@ -6,7 +6,7 @@ EXERCISES = [
         id="02-1",
         says="The initial weights change, so the scores and the share of clipped scores change too; the parameter "
              "count stays 7,850, the check against `models.build_model` still passes, and the untrained loss stays "
-             "near ln 10.",
+             "near ln 10",
         parameters={"seed": 1},
         code=(
             "import math\n"
@@ -28,7 +28,7 @@ EXERCISES = [
     ),
     dict(
         id="02-2",
-        says="You will see `False`, because each build draws new random numbers. Call `torch.manual_seed(seed)` "
+        says="you will see `False`, because each build draws new random numbers. Call `torch.manual_seed(seed)` "
              "before each build and you will see `True`.",
         parameters={},
         code=(
@@ -45,8 +45,7 @@ EXERCISES = [
     ),
     dict(
         id="02-3",
-        says="You will see 50,890 (784 · 64 + 64 in the first layer, 64 · 10 + 10 in the second). ... the output is "
-             "still 8 × 10, one row of ten scores per digit.",
+        says="you will see 50,890 (784 · 64 + 64 in the first layer, 64 · 10 + 10 in the second)",
         parameters={},
         code=(
             "hidden = nn.Sequential(nn.Linear(784, 64), nn.ReLU(), nn.Linear(64, 10))\n"
@@ -60,7 +59,7 @@ EXERCISES = [
     ),
     dict(
         id="02-4",
-        says="Compare it with `softmax_model[0].bias.grad` using `torch.allclose`: you will see `True`.",
+        says="compare it with `softmax_model[0].bias.grad` using `torch.allclose`: you will see `True`.",
         parameters={},
         code=(
             "bias_by_hand = (p - F.one_hot(y, 10).float()).mean(0)\n"

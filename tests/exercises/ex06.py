@@ -43,7 +43,7 @@ EXERCISES = [
     ),
     dict(
         id="06-3",
-        says="From k = 3 on, the CNN trained without shifts makes more mistakes than the one trained with them.",
+        says="From k = 3 on, the CNN trained without shifts makes more mistakes than the one trained with them",
         parameters={},
         code=(
             "import dataclasses\n"
