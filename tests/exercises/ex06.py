@@ -48,7 +48,7 @@ EXERCISES = [
         code=(
             "import dataclasses\n"
             "from helpers.models import build_model\n"
-            "recipe = dataclasses.replace(training.RunConfig(model='cnn', seed=seed, smoke=smoke).recipe, shift=0)\n"
+            "recipe = dataclasses.replace(configs['cnn'].recipe, shift=0)\n"
             "trainer = training.Trainer(build_model('cnn', seed), mnist, recipe, seed=seed)\n"
             "trainer.fit()\n"
             "down = {}\n"
