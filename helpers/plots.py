@@ -24,7 +24,8 @@ def save(fig: Figure, path: str | os.PathLike, dpi: int = 110) -> None:
 def digit_grid(images: torch.Tensor, labels=None, predictions=None, columns: int = 10, title: str | None = None,
                cell: float = 1.0, titles: list[str] | None = None) -> Figure:
     """Digits in a grid; each titled with its label, 'label -> prediction' when predictions are given, or
-    its entry of ``titles``. Shown in notebooks 01 (section 2), 04 (section 5) and 05 (sections 3 and 8)."""
+    its entry of ``titles``. Drawn as the tensors hold them: white ink (high values) on black (0).
+    Shown in notebooks 01 (section 2), 04 (section 5), 05 (sections 3 and 8) and 06 (section 2)."""
     images = images.detach().float().cpu().reshape(-1, IMAGE_SIZE, IMAGE_SIZE).numpy()
     n = len(images)
     rows = max(1, -(-n // columns))
@@ -33,7 +34,7 @@ def digit_grid(images: torch.Tensor, labels=None, predictions=None, columns: int
         ax.axis("off")
         if k >= n:
             continue
-        ax.imshow(images[k], cmap="gray_r", vmin=0, vmax=images.max() or 1)
+        ax.imshow(images[k], cmap="gray", vmin=0, vmax=images.max() or 1)
         if labels is not None and predictions is not None:
             ax.set_title(f"{int(labels[k])} \u2192 {int(predictions[k])}", fontsize=9, color="firebrick")
         elif labels is not None:
@@ -159,15 +160,15 @@ def learning_rate(lrs: list[float], title: str = "Learning rate at each step") -
 
 
 def feature_maps(image: torch.Tensor, maps: torch.Tensor, columns: int = 8, title: str | None = None) -> Figure:
-    """One input digit, then what each channel of a convolution stage made of it (``C x H x W``), one panel each.
-    Shown in notebook 05, section 7."""
+    """One input digit, drawn as the tensor holds it (white ink on black), then what each channel of a convolution
+    stage made of it (``C x H x W``), one panel each. Shown in notebook 05, section 7."""
     image = image.detach().float().cpu().reshape(IMAGE_SIZE, IMAGE_SIZE).numpy()
     maps = maps.detach().float().cpu().numpy()
     rows = max(1, -(-len(maps) // columns))
     fig, axes = plt.subplots(rows, columns + 1, figsize=(1.3 * (columns + 1), 1.6 * rows), squeeze=False)
     for ax in axes.flat:
         ax.axis("off")
-    axes[0, 0].imshow(image, cmap="gray_r")
+    axes[0, 0].imshow(image, cmap="gray", vmin=0, vmax=image.max() or 1)
     axes[0, 0].set_title("input", fontsize=9)
     for k, channel in enumerate(maps):
         ax = axes[k // columns, 1 + k % columns]

@@ -96,3 +96,13 @@ def test_feature_maps_shows_the_input_then_one_panel_per_channel():
     assert len(titled) == 17
     shown = titled[4].get_images()[0].get_array()
     assert shown.shape == (28, 28) and (shown == 0).all()  # channel 3, where it belongs
+
+
+def test_digits_are_drawn_as_the_tensors_hold_them_white_ink_on_black():
+    digit = torch.zeros(784)
+    digit[400:410] = 1.0  # a stroke of full ink on a 0 background
+    shown = [plots.digit_grid(digit[None]).axes[0].get_images()[0],
+             plots.feature_maps(digit, torch.rand(2, 28, 28)).axes[0].get_images()[0]]
+    for image in shown:
+        background, ink = image.to_rgba(image.get_array())[0, 0], image.to_rgba(image.get_array())[14, 8]
+        assert tuple(background[:3]) == (0, 0, 0) and tuple(ink[:3]) == (1, 1, 1)  # 0 is black, ink is white
