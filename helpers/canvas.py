@@ -8,7 +8,7 @@ JupyterLab, Jupyter Notebook, VS Code and Google Colab (anywidget switches on Co
 manager by itself when the widget is shown there).
 
 ``upload_reader`` does the same for a photo or scan (in Colab with Colab's own upload, elsewhere with ipywidgets'
-FileUpload). Used in notebook 06, sections 5 and 6.
+FileUpload).
 """
 
 from __future__ import annotations

@@ -1,12 +1,7 @@
-"""MNIST on disk and in memory: check the four raw files, let torchvision download and read them, load tensors.
-
-torchvision's ``MNIST`` knows the mirrors and reads the IDX files. What this module adds is what a learner needs
-and torchvision lacks: ``$MNIST_DATA_DIR`` for offline copies, a check of every file before anything reads it
-(the published md5 of the official files; any other file must at least parse), and one clear error that names
-the file and the fix. A damaged file is reported, never silently replaced. Every image becomes a flat row of 784
-floats in [0, 1] (the seed post's preprocessing), and the whole data set goes to the training device once, so
-that training takes batches by indexing instead of a DataLoader.
-"""
+"""MNIST on disk and in memory. torchvision knows the mirrors and reads the IDX files; this module adds what a
+learner needs and torchvision lacks: ``$MNIST_DATA_DIR`` for offline copies, a check of every file before
+anything reads it, and one clear error naming the file and the fix (a damaged file is never silently replaced).
+Images become flat rows of 784 floats in [0, 1] (the seed post's preprocessing), on the training device once."""
 
 from __future__ import annotations
 

@@ -24,8 +24,7 @@ def save(fig: Figure, path: str | os.PathLike, dpi: int = 110) -> None:
 def digit_grid(images: torch.Tensor, labels=None, predictions=None, columns: int = 10, title: str | None = None,
                cell: float = 1.0, titles: list[str] | None = None) -> Figure:
     """Digits in a grid; each titled with its label, 'label -> prediction' when predictions are given, or
-    its entry of ``titles``. Drawn as the tensors hold them: white ink (high values) on black (0).
-    Shown in notebooks 01 (section 2), 04 (section 5), 05 (sections 3 and 8) and 06 (section 2)."""
+    its entry of ``titles``. Drawn as the tensors hold them: white ink (high values) on black (0)."""
     images = images.detach().float().cpu().reshape(-1, IMAGE_SIZE, IMAGE_SIZE).numpy()
     n = len(images)
     rows = max(1, -(-n // columns))
@@ -47,30 +46,6 @@ def digit_grid(images: torch.Tensor, labels=None, predictions=None, columns: int
     return fig
 
 
-def class_balance(train_labels: torch.Tensor, val_labels: torch.Tensor) -> Figure:
-    """How many digits of each class the two splits hold. Shown in notebook 01, section 3."""
-    fig, ax = plt.subplots(figsize=(7, 3))
-    width = 0.4
-    digits = torch.arange(NUM_CLASSES)
-    for shift, (name, labels) in zip((-width / 2, width / 2), (("training", train_labels), ("validation", val_labels))):
-        share = torch.bincount(labels.cpu(), minlength=NUM_CLASSES).float() / len(labels) * 100
-        ax.bar((digits + shift).tolist(), share.tolist(), width, label=f"{name} ({len(labels):,})")
-    ax.set(xlabel="digit", ylabel="share of the split (%)", xticks=digits.tolist(), title="Class balance")
-    ax.legend()
-    fig.tight_layout()
-    return fig
-
-
-def pixel_histogram(images: torch.Tensor) -> Figure:
-    """Distribution of pixel intensities: most pixels are background (0), most ink is saturated (255).
-    Shown in notebook 01, section 4."""
-    fig, ax = plt.subplots(figsize=(7, 3))
-    ax.hist(images.flatten().cpu().float().numpy(), bins=64, log=True, color="slategray")
-    ax.set(xlabel="pixel value", ylabel="count (log scale)", title="Pixel intensities")
-    fig.tight_layout()
-    return fig
-
-
 def _train_and_val(history: dict, key: str, ylabel: str, title: str) -> Figure:
     fig, ax = plt.subplots(figsize=(8, 4.5))
     train, val = history["train"], history["val"]
@@ -84,8 +59,7 @@ def _train_and_val(history: dict, key: str, ylabel: str, title: str) -> Figure:
 
 
 def error_curves(history: dict, title: str = "Training and validation error") -> Figure:
-    """The seed post's figure: cumulative training error and periodic validation error against the step.
-    Shown in notebook 04, section 2."""
+    """The seed post's figure: cumulative training error and periodic validation error against the step."""
     fig = _train_and_val(history, "error", "error (%)", title)
     val_error = history["val"]["error"]
     fig.axes[0].set_ylim(0, max(20.0, min(100.0, 1.1 * max(val_error[min(1, len(val_error) - 1) :]))))
@@ -93,14 +67,12 @@ def error_curves(history: dict, title: str = "Training and validation error") ->
 
 
 def loss_curves(history: dict, title: str = "Training and validation loss") -> Figure:
-    """Cumulative training loss and periodic validation loss (cross-entropy) against the step.
-    Shown in notebook 04, section 3."""
+    """Cumulative training loss and periodic validation loss (cross-entropy) against the step."""
     return _train_and_val(history, "loss", "cross-entropy", title)
 
 
 def confusion(matrix: torch.Tensor, title: str = "Confusion matrix") -> Figure:
-    """Counts of true digit (rows) against predicted digit (columns); the diagonal holds the hits.
-    Shown in notebook 04, section 4, and notebook 05, section 8."""
+    """Counts of true digit (rows) against predicted digit (columns); the diagonal holds the hits."""
     matrix = matrix.cpu()
     fig, ax = plt.subplots(figsize=(6.5, 5.5))
     off_diagonal = matrix.clone().fill_diagonal_(0)
@@ -119,8 +91,7 @@ def confusion(matrix: torch.Tensor, title: str = "Confusion matrix") -> Figure:
 
 
 def weight_images(weight: torch.Tensor, title: str = "What each class's weights look for") -> Figure:
-    """A linear model's ten weight vectors as 28x28 images: red pixels vote for the class, blue against.
-    Shown in notebook 05, section 6."""
+    """A linear model's ten weight vectors as 28x28 images: red pixels vote for the class, blue against."""
     weight = weight.detach().float().cpu().reshape(NUM_CLASSES, IMAGE_SIZE, IMAGE_SIZE).numpy()
     limit = float(np.percentile(abs(weight), 99.5)) or 1.0  # a few extreme pixels would wash out the rest
     fig, axes = plt.subplots(1, NUM_CLASSES, figsize=(12, 1.8))
@@ -135,8 +106,7 @@ def weight_images(weight: torch.Tensor, title: str = "What each class's weights 
 
 def compare_curves(histories: dict[str, tuple[dict, float]], title: str = "Validation error of each model") -> Figure:
     """Validation error against the epoch fraction for several models on one log-scaled plot: ``histories`` maps a
-    name to (a run's ``metrics["history"]``, its steps per epoch).
-    Shown in notebook 05, section 5."""
+    name to (a run's ``metrics["history"]``, its steps per epoch)."""
     fig, ax = plt.subplots(figsize=(8, 4.5))
     for name, (history, steps_per_epoch) in histories.items():
         val = history["val"]
@@ -148,20 +118,9 @@ def compare_curves(histories: dict[str, tuple[dict, float]], title: str = "Valid
     return fig
 
 
-def learning_rate(lrs: list[float], title: str = "Learning rate at each step") -> Figure:
-    """A learning-rate schedule: the rate each optimiser step used, against the step. Shown in notebook 05,
-    section 3."""
-    fig, ax = plt.subplots(figsize=(7, 2.8))
-    ax.plot(range(len(lrs)), lrs)
-    ax.set(xlabel="step", ylabel="learning rate", title=title, ylim=(0, 1.05 * max(lrs)))
-    ax.grid(alpha=0.3)
-    fig.tight_layout()
-    return fig
-
-
 def feature_maps(image: torch.Tensor, maps: torch.Tensor, columns: int = 8, title: str | None = None) -> Figure:
     """One input digit, drawn as the tensor holds it (white ink on black), then what each channel of a convolution
-    stage made of it (``C x H x W``), one panel each. Shown in notebook 05, section 7."""
+    stage made of it (``C x H x W``), one panel each."""
     image = image.detach().float().cpu().reshape(IMAGE_SIZE, IMAGE_SIZE).numpy()
     maps = maps.detach().float().cpu().numpy()
     rows = max(1, -(-len(maps) // columns))

@@ -5,11 +5,9 @@
     <artifacts_dir>/<model>/runs/<run id>.lock           held by the process that trains the run
     <artifacts_dir>/<model>/metrics.json                 a copy of the latest finished run's metrics
 
-The run id hashes the configuration and the data, so another configuration never lands in a run's folder. Every
-file is written to a temporary name, then renamed (readers see the old file or the new one, never half of one),
-and JSON is strict (a NaN is refused, not written). A checkpoint that cannot be read, belongs to another
-configuration or was trained in another precision is kept aside under a new name and the run starts afresh;
-``resume=False`` moves the whole folder aside. Only a killed process's half-written temporary files are deleted.
+The run id hashes the configuration and the data. Files are written to a temporary name, then renamed; JSON is
+strict. A checkpoint that cannot be read, or was written for another configuration or precision, is kept aside
+under a new name and the run starts afresh. Only a killed process's half-written temporary files are deleted.
 """
 
 from __future__ import annotations
@@ -19,7 +17,7 @@ import json
 import os
 import secrets
 import tempfile
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -155,10 +153,8 @@ class RunFolder:
 
     def finished_metrics(self) -> dict | None:
         """The metrics the run wrote when it finished (with the machine that trained it), if it did."""
-        try:
+        with suppress(OSError, ValueError):
             return load_json(self.path / "metrics.json")
-        except (OSError, ValueError):
-            return None
 
     def publish(self, metrics: dict) -> None:
         """Write the finished run's metrics (once) and make them the model's latest."""

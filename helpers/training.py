@@ -1,10 +1,6 @@
-"""Training: the seed post's loop, kept exactly, made fast (``Trainer``), and made safe to interrupt (``train``).
-
-What the post computes is kept: cross-entropy, the recipe's optimiser, a new shuffle every epoch, validation on
-the whole validation set every ``eval_every`` steps (after the backward pass, before the update, as the post
-does), and the post's training metrics: loss and error over every sample seen since step 0. Notebook 03 writes
-this loop in its own cells and checks that ``Trainer`` gives the same numbers.
-"""
+"""Training: the seed post's loop, kept exactly (cross-entropy, a new shuffle every epoch, validation every
+``eval_every`` steps between the backward pass and the update, the post's cumulative training metrics), made fast
+(``Trainer``) and safe to interrupt (``train``). Notebook 03 writes the loop out and checks both against it."""
 
 from __future__ import annotations
 
@@ -28,10 +24,7 @@ from .data import Mnist, fingerprint, load_mnist, shift_images
 from .environment import cpu_threads, device_name, native_bf16, pick_device
 from .evaluation import evaluate
 from .models import MODELS, Recipe, build_model, count_parameters
-from .runs import RunBusyError, RunFolder, check_artifacts_dir, load_checkpoint, load_json
-
-__all__ = ["ParameterError", "RunBusyError", "RunConfig", "RunResult", "Trainer", "TrainingDiverged",
-           "build_optimizer", "cumulative", "load_run", "train"]
+from .runs import RunFolder, check_artifacts_dir, load_checkpoint, load_json
 
 
 class TrainingDiverged(RuntimeError):
@@ -199,12 +192,10 @@ class RunResult:
 def train(config: RunConfig, *, data_dir: str = "data", artifacts_dir: str | Path = "artifacts",
           device: str | torch.device = "auto", resume: bool = True, progress: bool = True,
           data: Mnist | None = None) -> RunResult:
-    """Train, resume or just load the run that ``config`` describes, and return its model and metrics.
-
-    Checks every parameter and path first, then: the run folder (``helpers.runs``), the checkpoint to resume from,
-    the recipe to its end with a checkpoint after every epoch, the metrics. A finished run is loaded, not retrained;
-    ``resume=False`` moves an earlier run aside. ``progress``: the error figure drawn live in a notebook, a
-    progress bar elsewhere."""
+    """Train, resume or just load the run ``config`` describes: parameters and paths checked first, then the run
+    folder (``helpers.runs``), the checkpoint to resume from, the recipe to its end with a checkpoint after every
+    epoch, the metrics. A finished run is loaded, not retrained; ``resume=False`` moves an earlier run aside.
+    ``progress``: the error figure drawn live in a notebook, a progress bar elsewhere."""
     check_flag("resume", resume)
     check_flag("progress", progress)
     device, artifacts_dir = pick_device(device), check_artifacts_dir(artifacts_dir)
@@ -323,18 +314,13 @@ def _metrics(config: RunConfig, t: Trainer, run: RunFolder) -> dict:
 @contextmanager
 def _sigterm_as_interrupt():
     """While training, SIGTERM (a stopped job, a closing terminal) ends the run like the stop button does."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def interrupt(signum, frame):
-        raise KeyboardInterrupt(f"signal {signum}")
-
-    previous = signal.signal(signal.SIGTERM, interrupt)
+    main = threading.current_thread() is threading.main_thread()  # where Python runs signal handlers
+    previous = signal.signal(signal.SIGTERM, signal.default_int_handler) if main else None
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        if main:
+            signal.signal(signal.SIGTERM, previous)
 
 
 def load_run(artifacts_dir: str | Path, model: str, *, data_dir: str = "data", device: str | torch.device = "auto",

@@ -44,23 +44,6 @@ def test_confusion_matrix_counts_and_figure():
     assert sorted(texts) == ["1", "1", "1", "1", "2"]
 
 
-def test_class_balance_bars_are_each_splits_shares():
-    labels = torch.tensor([0] * 30 + [1] * 70)
-    ax = plots.class_balance(labels, labels[:50]).axes[0]
-    heights = [round(float(bar.get_height()), 3) for bar in ax.patches]
-    assert heights[:2] == [30.0, 70.0] and heights[10:12] == [60.0, 40.0] and sum(heights) == 200.0
-    assert ax.get_ylabel() == "share of the split (%)"
-
-
-def test_pixel_histogram_counts_every_pixel_on_a_log_scale():
-    images = torch.zeros(10, 28, 28, dtype=torch.uint8)
-    images[:, :4] = 255
-    ax = plots.pixel_histogram(images).axes[0]
-    counts = [bar.get_height() for bar in ax.patches]
-    assert sum(counts) == 10 * 28 * 28 and counts[0] == 10 * 24 * 28 and counts[-1] == 10 * 4 * 28
-    assert ax.get_yscale() == "log"
-
-
 def test_weight_images_draw_each_class_with_a_symmetric_colour_scale():
     weight = torch.randn(10, 784)
     fig = plots.weight_images(weight)
@@ -77,14 +60,6 @@ def test_compare_curves_puts_each_model_on_an_epoch_axis():
     assert [line.get_label() for line in ax.get_lines()] == ["a", "b"]
     assert list(ax.get_lines()[0].get_xdata()) == [0, 1, 2] and list(ax.get_lines()[1].get_xdata()) == [0, 0.5, 1]
     assert ax.get_yscale() == "log"
-
-
-def test_learning_rate_draws_one_point_per_step():
-    lrs = [0.01, 0.05, 0.1, 0.05, 0.0]
-    fig = plots.learning_rate(lrs)
-    (line,) = fig.axes[0].get_lines()
-    assert list(line.get_xdata()) == [0, 1, 2, 3, 4] and list(line.get_ydata()) == lrs
-    assert fig.axes[0].get_ylim()[0] == 0
 
 
 def test_feature_maps_shows_the_input_then_one_panel_per_channel():
