@@ -41,9 +41,11 @@ def main(argv: list[str] | None = None) -> int:
                        "ARTIFACTS_DIR/MODEL/ (default: ./artifacts)")
 
     args = parser.parse_args(argv)
+    from .config import ParameterError
     from .data import DataError
+    from .runs import RunBusyError
     from .series import SeriesError
-    from .training import ParameterError, RunBusyError, TrainingDiverged
+    from .training import TrainingDiverged
 
     try:
         return _dispatch(args)
