@@ -42,9 +42,10 @@ def one_run(kind: str, model: str, threads: int | str, epochs: int, data_dir: st
     import torch
 
     sys.path.insert(0, str(ROOT))
+    from reference import post_loop
+
     from helpers.data import load_mnist
     from helpers.models import build_model
-    from helpers.reference import post_loop
     from helpers.training import RunConfig, Trainer
 
     data = load_mnist(data_dir)

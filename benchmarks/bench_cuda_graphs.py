@@ -28,11 +28,11 @@ def one_run(variant: str, seed: int, data_dir: str, device: str, epochs: int, la
 
     sys.path.insert(0, str(ROOT))
     from cuda_graphs import GraphedSteps
+    from reference import post_loop
 
     from helpers.data import load_mnist
     from helpers.environment import device_name, pick_device
     from helpers.models import build_model
-    from helpers.reference import post_loop
     from helpers.training import RunConfig, Trainer
 
     dev = pick_device(device)

@@ -2,7 +2,7 @@
 
 Each run happens in a fresh subprocess (so peak memory is per run and nothing is warm), after a pause,
 alternating which loop goes first:
-the post's loop (``helpers.reference.post_loop``: DataLoader over TensorDataset, batch 32, ``.item()``
+the post's loop (``benchmarks/reference.py``'s ``post_loop``: DataLoader over TensorDataset, batch 32, ``.item()``
 twice a step) and ``helpers.training.Trainer``. Prints the median loop times, their ratio, both
 validation errors and peak memory, and writes everything to a JSON file.
 
@@ -30,10 +30,11 @@ def one_run(variant: str, seed: int, data_dir: str, device: str, epochs: int) ->
     import torch
 
     sys.path.insert(0, str(ROOT))
+    from reference import post_loop
+
     from helpers.data import load_mnist
     from helpers.environment import device_name, pick_device
     from helpers.models import MODELS, build_model
-    from helpers.reference import post_loop
     from helpers.training import RunConfig, Trainer
 
     dev = pick_device(device)

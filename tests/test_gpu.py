@@ -6,15 +6,19 @@ them. ``benchmarks/gpu_check.sh`` runs them first.
 
 from __future__ import annotations
 
+import sys
 import warnings
+from pathlib import Path
 
 import pytest
 import torch
 
 from helpers.data import Mnist, Split
 from helpers.models import Recipe, build_model
-from helpers.reference import post_loop
 from helpers.training import Trainer
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+from reference import post_loop  # noqa: E402
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import sys
 import time
+from pathlib import Path
 
 import pytest
 import torch
@@ -13,9 +15,11 @@ from helpers import checkpoints
 from helpers.data import Mnist, Split, fingerprint, load_mnist
 from helpers.evaluation import evaluate
 from helpers.models import Recipe, build_model
-from helpers.reference import post_loop
 from helpers.runs import RunFolder
 from helpers.training import History, ParameterError, RunConfig, Trainer, train
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+from reference import post_loop  # noqa: E402
 
 
 def random_data(n_train=150, n_val=50, seed=1) -> Mnist:

@@ -14,7 +14,7 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, Sampler, TensorDataset
 
-from .data import Mnist
+from helpers.data import Mnist
 
 
 class EpochShuffle(Sampler[int]):
