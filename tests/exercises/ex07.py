@@ -43,7 +43,7 @@ assert ladder["3+item"]["seconds"] > 0
     ),
     dict(
         id="07-2",
-        says="An epoch at batch 128 takes less than two thirds of the time of an epoch at batch 32.",
+        says="An epoch at batch 128 takes less than three quarters of the time of an epoch at batch 32.",
         parameters={},
         code='''
 def epoch_time(size, repeats=5):
@@ -68,7 +68,7 @@ seconds_32, out_32 = epoch_time(32)
 print(f"one epoch at batch 128: {seconds_128:.3f} s, at batch 32: {seconds_32:.3f} s")
 ''',
         check='''
-assert seconds_128 < seconds_32 * 2 / 3, (seconds_128, seconds_32)
+assert seconds_128 < seconds_32 * 3 / 4, (seconds_128, seconds_32)
 assert len(out_128["train_loss"]) == len(mnist.train) // 128 and len(out_32["train_loss"]) == len(mnist.train) // 32
 ''',
     ),
