@@ -9,7 +9,7 @@ from pathlib import Path
 
 from .data import resolve_data_dir
 
-NOTEBOOKS = ("01_preprocessing", "02_model", "03_training", "04_plotting", "05_beyond", "06_your_digits")
+NOTEBOOKS = ("01_preprocessing", "02_model", "03_training", "04_plotting", "05_beyond", "06_your_digits", "07_speed")
 
 
 class SeriesError(RuntimeError):
