@@ -11,7 +11,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m helpers", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
 
-    run = commands.add_parser("run", help="execute notebooks 01 to 06 in order with papermill")
+    run = commands.add_parser("run", help="execute notebooks 01 to 07 in order with papermill")
     run.add_argument("--smoke", action="store_true", help="tiny, fast version of the same work")
     run.add_argument("--data-dir", default="data", help="folder that holds MNIST/raw (default: "
                      "$MNIST_DATA_DIR, else ./data; downloaded there when missing)")

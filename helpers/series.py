@@ -48,7 +48,7 @@ def run_series(
     notebooks: tuple[str, ...] = NOTEBOOKS,
     extra_parameters: dict | None = None,
 ) -> list[Path]:
-    """Execute each notebook (01 -> 06) with papermill; the executed copies go to ``<artifacts_dir>/notebooks``.
+    """Execute each notebook (01 -> 07) with papermill; the executed copies go to ``<artifacts_dir>/notebooks``.
 
     Paths are made absolute first, because each notebook runs with ``notebooks/`` as its working folder.
     Stops at the first notebook that fails (papermill keeps its executed copy, error included).
