@@ -61,5 +61,5 @@ class RunConfig:
         return recipe.with_overrides(epochs=1) if self.smoke and self.epochs is None else recipe
 
     def describe(self) -> dict:
-        """The config with its recipe spelled out: what ``config.json`` records and the run id hashes."""
+        """The config with its recipe spelled out: what the checkpoint and metrics record and the run id hashes."""
         return {**asdict(self), "recipe": self.recipe.as_dict()}

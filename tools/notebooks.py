@@ -62,7 +62,6 @@ def setup_source(repository: str, branch: str) -> str:
 # torch, torchvision, numpy and matplotlib are left exactly as they are (--no-deps). Locally, use the checkout.
 import importlib.metadata
 import importlib.util
-import json
 import os
 import sys
 from pathlib import Path
@@ -72,6 +71,8 @@ update_helpers = False  # Colab: True installs the newest `helpers` even though 
 
 def helpers_version() -> str:
     """The installed `helpers`: its version and the commit it was installed from."""
+    import json
+
     installed = importlib.metadata.distribution("mnist-series")
     source = json.loads(installed.read_text("direct_url.json") or "{{}}")
     return f"{{installed.version}}, commit {{source.get('vcs_info', {{}}).get('commit_id', 'unknown')[:12]}}"
