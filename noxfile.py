@@ -3,8 +3,9 @@
     nox -s colab      # Google Colab's current stack; the package installed as the setup cell installs it
     nox -s minimums   # the oldest Python and libraries that pyproject.toml declares
 
-Both run the tests that need no papermill (test_notebooks runs the series and nbval; test_reproduction
-trains on the real MNIST; test_lint runs ruff, which no stack changes). In `colab` these include the drawing
+Both run the tests that need no papermill (test_notebooks runs the series and nbval, test_learners_path and
+test_speed_notebook run notebooks; test_reproduction trains on the real MNIST; test_lint runs ruff, which no stack
+changes). In `colab` these include the drawing
 pad's browser test (tests/test_browser.py, when Chromium and the real MNIST files are there) in classic Notebook
 6.5.7 on Colab's widget stack; `colab` then runs the whole series in smoke mode with papermill on Colab's IPython
 and ipykernel. The wheels come from PyPI: Linux torch wheels are CUDA builds, so each environment downloads
@@ -48,6 +49,7 @@ moved = [f"{pin} wanted, {version(pin.split('==')[0])} installed" for pin in sys
 sys.exit(f"not Colab's versions: {moved}" if moved else None)
 """
 NO_PAPERMILL = ["--ignore=tests/test_notebooks.py", "--ignore=tests/test_reproduction.py",
+                "--ignore=tests/test_learners_path.py", "--ignore=tests/test_speed_notebook.py",
                 "--ignore=tests/test_lint.py",
                 "--deselect=tests/test_cli.py::test_a_failing_notebook_is_reported_in_one_message"]
 
