@@ -221,14 +221,14 @@ def train(config: RunConfig, *, data_dir: str = "data", artifacts_dir: str | Pat
             print(f"Training {config.model} in {run.path} (other runs of {config.model} are kept as they are).")
         metrics = run.finished_metrics() if trainer.epoch == config.recipe.epochs else None
         if metrics is None:
-            _fit(trainer, run, progress)
-            metrics = _metrics(config, trainer, run)
+            metrics = _metrics(config, trainer, run, _fit(trainer, run, progress))
         run.publish(metrics)
     return RunResult(trainer.model, metrics, run.path, data)
 
 
-def _fit(trainer: Trainer, run: RunFolder, progress: bool) -> None:
-    """``trainer.fit()`` with a checkpoint after every epoch, progress shown, and what to do when it stops."""
+def _fit(trainer: Trainer, run: RunFolder, progress: bool) -> tuple[float, float]:
+    """``trainer.fit()`` with a checkpoint after every epoch, progress shown, and what to do when it stops; returns
+    the validation loss and error after the last step."""
     progress = progress and trainer.epoch < trainer.recipe.epochs
     title = f"{run.config['model']}: training and validation error"
     live = plots.LiveErrors(trainer.total_steps, title) if progress else None
@@ -248,9 +248,10 @@ def _fit(trainer: Trainer, run: RunFolder, progress: bool) -> None:
     trainer.after_validation = show if progress else None
     try:
         trainer.fit(after_epoch)
-        final = evaluate(trainer.model, trainer.data.val)[0].item()
-        if not math.isfinite(final):  # the very last update blew up
-            trainer.diverged(trainer.step, final, "validation loss after the last step")
+        loss, error = (value.item() for value in evaluate(trainer.model, trainer.data.val))
+        if not math.isfinite(loss):  # the very last update blew up
+            trainer.diverged(trainer.step, loss, "validation loss after the last step")
+        return loss, error
     except TrainingDiverged as err:
         own = MODELS[run.config["model"]].recipe.lr
         raise TrainingDiverged(f"{err} (the {run.config['model']} recipe's own lr is {own}: lr=None uses it). The run "
@@ -285,11 +286,10 @@ def _restore(t: Trainer, checkpoint: dict) -> None:
     t.history = {k: v.to(t.device) if isinstance(v, torch.Tensor) else v for k, v in checkpoint["history"].items()}
 
 
-def _metrics(config: RunConfig, t: Trainer, run: RunFolder) -> dict:
+def _metrics(config: RunConfig, t: Trainer, run: RunFolder, final: tuple[float, float]) -> dict:
     """What ``metrics.json`` records: the final numbers (validation scored after the last step), the recipe, the
     machine, and about 2,000 points of the training curve with every validation, for the plots."""
-    loss, error = (value.item() for value in evaluate(t.model, t.data.val))
-    h, steps = t.history, t.step
+    (loss, error), h, steps = final, t.history, t.step
     train_loss, train_error = cumulative(h, steps)
     keep = sorted(set(range(0, steps, max(1, steps // 2000))) | set(h["val_step"]) | {steps - 1})
     index = torch.tensor(keep, device=train_loss.device)
