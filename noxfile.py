@@ -39,7 +39,7 @@ CLASSIC_FRONT_END = ["notebook==6.5.7", "selenium>=4.20"]
 # The floors of pyproject.toml's [project] dependencies and requires-python.
 MINIMUMS = ["torch==2.4.0", "torchvision==0.19.0", "numpy==1.24.4", "matplotlib==3.7.0", "tqdm==4.64.0"]
 # What the tests import besides the package and its pad's widget libraries.
-TEST_TOOLS = ["pytest>=8", "nbformat>=5.10", "nbstripout>=0.8"]
+TEST_TOOLS = ["pytest>=8", "pytest-xdist>=3.6", "nbformat>=5.10", "nbstripout>=0.8"]
 # Fails, naming them, when installed versions differ from the pins given as arguments.
 CHECK_PINS = """
 import sys

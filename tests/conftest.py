@@ -10,7 +10,13 @@ import sys
 from pathlib import Path
 
 import pytest
-import torch
+
+if os.environ.get("PYTEST_XDIST_WORKER"):  # tests run in parallel workers (pyproject.toml: pytest-xdist, -n auto)
+    # one CPU thread per worker, and for the kernels and commands it starts: threads of two processes that share
+    # the cores spin-wait on each other and slow both far more than twice. A count already set is kept.
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import torch  # noqa: E402  (after the thread count above)
 
 from helpers.data import Mnist, Split
 

@@ -255,6 +255,10 @@ def test_a_digit_drawn_with_the_mouse_is_read_by_the_cnn(ui, server, browser):
     from selenium.common.exceptions import WebDriverException
 
     for _ in range(10):
+        # JupyterLab asks which kernel to start when its list of kernels came late (a busy machine): take the one it
+        # proposes, as a person would
+        for button in browser.find_elements(By.CSS_SELECTOR, ".jp-Dialog .jp-mod-accept"):
+            button.click()
         first = browser.find_elements(By.CSS_SELECTOR, page["cell"])[0]
         try:
             first.find_element(By.CSS_SELECTOR, page["editor"]).click()
