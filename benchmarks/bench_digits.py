@@ -65,9 +65,10 @@ def make_versions(image, g, torch, digits, F) -> dict:
 def main() -> None:
     import torch
     from torch.nn import functional as F
+    from torchvision.datasets import MNIST
 
     from helpers import digits
-    from helpers.data import load_raw
+    from helpers.data import ensure_mnist
     from helpers.environment import device_name, pick_device
     from helpers.evaluation import logits_of
     from helpers.training import RunConfig, train
@@ -94,7 +95,7 @@ def main() -> None:
         runs[name] = {"run_id": result.metrics["run_id"], "test_error": round(result.metrics["val_error"], 3)}
         print(f"{name}: run {runs[name]['run_id']}, {runs[name]['test_error']:.2f} % test error", flush=True)
 
-    test = load_raw(args.data_dir, train=False)
+    test = MNIST(ensure_mnist(args.data_dir), train=False)
     images, labels = test.data[: args.limit].numpy(), test.targets[: args.limit]
     g = torch.Generator().manual_seed(args.seed)
     start = time.perf_counter()

@@ -81,13 +81,6 @@ def uploaded_files(value) -> list[tuple[str, bytes]]:
     return [(item["name"], bytes(item["content"])) for item in value]
 
 
-def reading_figures(image, models: dict[str, nn.Module], title: str | None = None) -> list:
-    """Two figures for one picture of a digit: its preprocessing steps, then what each model reads."""
-    steps = digits.preprocessing_steps(image)
-    x = steps[digits.STEP_NAMES[-1]].reshape(-1)
-    return [digits.plot_steps(steps, title=title), digits.plot_reading(x, digits.probabilities(models, x))]
-
-
 def upload_reader(models: dict[str, nn.Module]) -> ipywidgets.VBox:
     """Upload a photo or scan of one digit; each one shows its preprocessing steps and every model's reading.
 
@@ -105,12 +98,14 @@ def upload_reader(models: dict[str, nn.Module]) -> ipywidgets.VBox:
         out.clear_output()
         with out:
             for name, content in files:
-                try:
-                    figures = reading_figures(digits.read_image(content), models, title=name)
+                try:  # its preprocessing steps, then what each model reads
+                    steps = digits.preprocessing_steps(digits.read_image(content))
                 except digits.DigitError as err:
                     print(f"{name}: {err}")
                     continue
-                for fig in figures:
+                x = steps[digits.STEP_NAMES[-1]].reshape(-1)
+                reading = digits.plot_reading(x, digits.probabilities(models, x))
+                for fig in (digits.plot_steps(steps, title=name), reading):
                     display(fig)
                     plt.close(fig)
 

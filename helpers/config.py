@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass
 
-from .models import MODELS, Recipe, default_recipe
+from .models import MODELS, Recipe
 
 
 class ParameterError(ValueError):
@@ -57,7 +57,7 @@ class RunConfig:
 
     @property
     def recipe(self) -> Recipe:
-        recipe = default_recipe(self.model).with_overrides(self.epochs, self.batch_size, self.lr)
+        recipe = MODELS[self.model].recipe.with_overrides(self.epochs, self.batch_size, self.lr)
         return recipe.with_overrides(epochs=1) if self.smoke and self.epochs is None else recipe
 
     def describe(self) -> dict:

@@ -96,12 +96,6 @@ def ensure_mnist(data_dir: str | os.PathLike = "data", download: bool = True) ->
     return data_dir
 
 
-def load_raw(data_dir: str | os.PathLike = "data", train: bool = True, download: bool = True) -> MNIST:
-    """torchvision's MNIST data set (uint8 images ``N x 28 x 28`` in ``.data``, labels in ``.targets``), after
-    ``ensure_mnist``."""
-    return _dataset(ensure_mnist(data_dir, download), train)
-
-
 def _dataset(root: Path, train: bool) -> MNIST:
     dataset = MNIST(str(root), train=train)
     if len(dataset.data) != len(dataset.targets):

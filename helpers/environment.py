@@ -10,8 +10,6 @@ from pathlib import Path
 
 import torch
 
-DRIVE_MOUNT = "/content/drive"
-
 
 def in_colab() -> bool:
     """True inside a Google Colab runtime."""
@@ -20,18 +18,15 @@ def in_colab() -> bool:
 
 def pick_device(device: str | torch.device = "auto") -> torch.device:
     """``"auto"`` picks CUDA when a GPU is visible, else the CPU; ``"cpu"``, ``"cuda"``, ``"cuda:N"`` force one."""
-    if isinstance(device, torch.device):
-        device = str(device)
-    if not isinstance(device, str):
-        raise ValueError(f"device={device!r} must be a string: 'auto', 'cpu', 'cuda' or 'cuda:N'")
+    device = str(device) if isinstance(device, torch.device) else device
     if device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     try:
-        chosen = torch.device(device)
+        chosen = torch.device(device) if isinstance(device, str) else None
     except RuntimeError:
-        raise ValueError(f"device={device!r} is not a device; use 'auto', 'cpu', 'cuda' or 'cuda:N'") from None
-    if chosen.type not in ("cpu", "cuda"):
-        raise ValueError(f"device={device!r} is not supported here; use 'auto', 'cpu', 'cuda' or 'cuda:N'")
+        chosen = None
+    if chosen is None or chosen.type not in ("cpu", "cuda"):
+        raise ValueError(f"device={device!r} is not a device the series uses: use 'auto', 'cpu', 'cuda' or 'cuda:N'")
     if chosen.type == "cuda" and not torch.cuda.is_available():
         raise ValueError(
             f"device={device!r} asks for a GPU but PyTorch sees none. "
@@ -115,5 +110,5 @@ def artifacts_location(artifacts_dir: str | os.PathLike, use_drive: bool = False
         from google.colab import drive  # only importable inside Colab
 
         mount = drive.mount
-    mount(DRIVE_MOUNT)
-    return path if path.is_absolute() else Path(DRIVE_MOUNT) / "MyDrive" / "mnist-series" / path
+    mount("/content/drive")
+    return path if path.is_absolute() else Path("/content/drive/MyDrive/mnist-series") / path

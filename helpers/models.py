@@ -160,12 +160,6 @@ def build_model(name: str, seed: int = 0) -> nn.Module:
     return model.to(memory_format=torch.channels_last)
 
 
-def default_recipe(name: str) -> Recipe:
-    if name not in MODELS:
-        raise ValueError(f"model={name!r} is unknown; choose one of {', '.join(MODELS)}")
-    return MODELS[name].recipe
-
-
 def count_parameters(model: nn.Module) -> int:
     """The number of trainable weights. Notebook 02, section 1 counts them by hand."""
     return sum(p.numel() for p in model.parameters() if p.requires_grad)

@@ -7,7 +7,6 @@ import time
 from pathlib import Path
 
 import matplotlib.pyplot as plt
-import numpy as np
 import torch
 from matplotlib.figure import Figure
 
@@ -86,55 +85,6 @@ def confusion(matrix: torch.Tensor, title: str = "Confusion matrix") -> Figure:
     ax.set(xlabel="predicted digit", ylabel="true digit", xticks=range(NUM_CLASSES), yticks=range(NUM_CLASSES),
            title=title)
     fig.colorbar(image, ax=ax, label="mistakes (off the diagonal)")
-    fig.tight_layout()
-    return fig
-
-
-def weight_images(weight: torch.Tensor, title: str = "What each class's weights look for") -> Figure:
-    """A linear model's ten weight vectors as 28x28 images: red pixels vote for the class, blue against."""
-    weight = weight.detach().float().cpu().reshape(NUM_CLASSES, IMAGE_SIZE, IMAGE_SIZE).numpy()
-    limit = float(np.percentile(abs(weight), 99.5)) or 1.0  # a few extreme pixels would wash out the rest
-    fig, axes = plt.subplots(1, NUM_CLASSES, figsize=(12, 1.8))
-    for digit, ax in enumerate(axes):
-        ax.imshow(weight[digit], cmap="RdBu_r", vmin=-limit, vmax=limit)
-        ax.set_title(str(digit))
-        ax.axis("off")
-    fig.suptitle(title)
-    fig.tight_layout()
-    return fig
-
-
-def compare_curves(histories: dict[str, tuple[dict, float]], title: str = "Validation error of each model") -> Figure:
-    """Validation error against the epoch fraction for several models on one log-scaled plot: ``histories`` maps a
-    name to (a run's ``metrics["history"]``, its steps per epoch)."""
-    fig, ax = plt.subplots(figsize=(8, 4.5))
-    for name, (history, steps_per_epoch) in histories.items():
-        val = history["val"]
-        ax.plot([s / steps_per_epoch for s in val["step"]], val["error"], marker="o", markersize=3, label=name)
-    ax.set(xlabel="epoch", ylabel="validation error (%)", yscale="log", title=title)
-    ax.grid(alpha=0.3, which="both")
-    ax.legend()
-    fig.tight_layout()
-    return fig
-
-
-def feature_maps(image: torch.Tensor, maps: torch.Tensor, columns: int = 8, title: str | None = None) -> Figure:
-    """One input digit, drawn as the tensor holds it (white ink on black), then what each channel of a convolution
-    stage made of it (``C x H x W``), one panel each."""
-    image = image.detach().float().cpu().reshape(IMAGE_SIZE, IMAGE_SIZE).numpy()
-    maps = maps.detach().float().cpu().numpy()
-    rows = max(1, -(-len(maps) // columns))
-    fig, axes = plt.subplots(rows, columns + 1, figsize=(1.3 * (columns + 1), 1.6 * rows), squeeze=False)
-    for ax in axes.flat:
-        ax.axis("off")
-    axes[0, 0].imshow(image, cmap="gray", vmin=0, vmax=image.max() or 1)
-    axes[0, 0].set_title("input", fontsize=9)
-    for k, channel in enumerate(maps):
-        ax = axes[k // columns, 1 + k % columns]
-        ax.imshow(channel, cmap="magma")
-        ax.set_title(f"channel {k}", fontsize=8)
-    if title:
-        fig.suptitle(title)
     fig.tight_layout()
     return fig
 

@@ -37,10 +37,6 @@ def _ipc_kernels():
     return IPCKernelManager
 
 
-def notebooks_dir() -> Path:
-    return Path(__file__).resolve().parent.parent / "notebooks"
-
-
 def run_series(
     smoke: bool = False,
     data_dir: str | os.PathLike = "data",
@@ -55,7 +51,7 @@ def run_series(
     """
     import papermill as pm  # only needed here: the notebooks themselves do not depend on it
 
-    source = notebooks_dir()
+    source = Path(__file__).resolve().parent.parent / "notebooks"
     data_dir = resolve_data_dir(data_dir).resolve()
     artifacts_dir = Path(artifacts_dir).expanduser().resolve()
     executed_dir = artifacts_dir / "notebooks"

@@ -99,13 +99,6 @@ def test_the_pads_front_end_files_ship_with_the_package_and_reach_the_browser(mo
         assert sorted(shipped["helpers"]) == assets == ["canvas.css", "canvas.js"]
 
 
-def test_an_uploaded_photo_gets_its_steps_and_every_reading(models):
-    upload = png_data_url(seven())[len(canvas.PNG_PREFIX) :]
-    steps, reading = canvas.reading_figures(digits.read_image(base64.b64decode(upload)), models, title="7.png")
-    assert steps._suptitle.get_text() == "7.png" and len(steps.axes) == len(digits.STEP_NAMES)
-    assert [ax.get_title().split(" reads ")[0] for ax in reading.axes[1:]] == ["seed_linear", "cnn"]
-
-
 def test_uploaded_files_reads_both_ipywidgets_formats():
     v8 = ({"name": "a.png", "type": "image/png", "size": 3, "content": memoryview(b"abc")},)
     v7 = {"a.png": {"metadata": {"name": "a.png"}, "content": b"abc"}}

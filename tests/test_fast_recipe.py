@@ -6,7 +6,7 @@ from peer_recipe import PeerNet, build_peer, normalise, train_peer
 from torch.nn import functional as F
 
 from helpers.data import load_mnist
-from helpers.models import MODELS, Recipe, build_model, count_parameters, default_recipe
+from helpers.models import MODELS, Recipe, build_model, count_parameters
 from helpers.training import RunConfig, Trainer, build_optimizer, train
 
 
@@ -28,7 +28,7 @@ def test_cnn_fast_pools_before_the_elementwise_layers():
 
 
 def test_cnn_fast_recipe_is_one_short_epoch_and_leaves_cnn_alone():
-    fast, cnn = default_recipe("cnn_fast"), default_recipe("cnn")
+    fast, cnn = MODELS["cnn_fast"].recipe, MODELS["cnn"].recipe
     assert (fast.epochs, fast.batch_size, fast.optimizer, fast.betas, fast.shift) == (1, 256, "adam", (0.7, 0.9), 0)
     assert (cnn.epochs, cnn.batch_size, cnn.lr, cnn.shift, cnn.warmup) == (8, 128, 0.1, 2, 0.15)
     assert count_parameters(build_model("cnn")) == 98_682  # cnn keeps its hidden layer; cnn_fast has none
@@ -99,8 +99,8 @@ def test_adam_branch_is_torch_adam_with_the_recipes_settings():
 
 def test_sgd_stays_the_default_and_unknown_optimisers_are_named():
     assert Recipe(epochs=1, batch_size=1, lr=0.1).optimizer == "sgd"
-    assert all(default_recipe(name).optimizer == "sgd" for name in MODELS if name != "cnn_fast")
-    optimizer, _ = build_optimizer(build_model("cnn", 0), default_recipe("cnn"), total_steps=10)
+    assert all(MODELS[name].recipe.optimizer == "sgd" for name in MODELS if name != "cnn_fast")
+    optimizer, _ = build_optimizer(build_model("cnn", 0), MODELS["cnn"].recipe, total_steps=10)
     assert type(optimizer) is torch.optim.SGD and optimizer.param_groups[0]["nesterov"]
     with pytest.raises(ValueError, match="'lion'.*'sgd' or 'adam'"):
         build_optimizer(build_model("cnn_fast", 0), Recipe(epochs=1, batch_size=1, lr=0.1, optimizer="lion"), 10)
@@ -109,7 +109,7 @@ def test_sgd_stays_the_default_and_unknown_optimisers_are_named():
 def test_trainer_gives_the_recipes_update(tiny_mnist):
     """The trainer's steps for cnn_fast are torch.optim.Adam under the linear one-cycle schedule, bit for bit."""
     data = load_mnist(str(tiny_mnist), "cpu")  # 640 training digits: 3 steps of 256
-    recipe = default_recipe("cnn_fast")
+    recipe = MODELS["cnn_fast"].recipe
     trainer = Trainer(build_model("cnn_fast", 0), data, recipe, seed=0, eval_every=100)
     trainer.fit()
     model = build_model("cnn_fast", 0)

@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from helpers.models import MODELS, build_model, count_parameters, default_recipe
+from helpers.models import MODELS, build_model, count_parameters
 
 
 @pytest.mark.parametrize("name", list(MODELS))
@@ -42,7 +42,7 @@ def test_same_seed_same_weights_and_global_rng_untouched():
 
 
 def test_seed_recipe_is_the_posts():
-    r = default_recipe("seed_linear")
+    r = MODELS["seed_linear"].recipe
     assert (r.epochs, r.batch_size, r.lr, r.momentum, r.schedule) == (25, 32, 0.08, 0.0, "constant")
     assert (r.weight_decay, r.label_smoothing, r.shift, r.bf16) == (0.0, 0.0, 0, False)  # plain SGD, nothing else
 

@@ -44,40 +44,9 @@ def test_confusion_matrix_counts_and_figure():
     assert sorted(texts) == ["1", "1", "1", "1", "2"]
 
 
-def test_weight_images_draw_each_class_with_a_symmetric_colour_scale():
-    weight = torch.randn(10, 784)
-    fig = plots.weight_images(weight)
-    assert [ax.get_title() for ax in fig.axes] == [str(d) for d in range(10)]
-    image = fig.axes[3].get_images()[0]
-    assert image.get_array().shape == (28, 28) and (image.get_array() == weight[3].reshape(28, 28).numpy()).all()
-    low, high = image.get_clim()
-    assert low == -high > -float(weight.abs().max()) - 1e-6
-
-
-def test_compare_curves_puts_each_model_on_an_epoch_axis():
-    fig = plots.compare_curves({"a": (HISTORY, 2), "b": (HISTORY, 4)})
-    ax = fig.axes[0]
-    assert [line.get_label() for line in ax.get_lines()] == ["a", "b"]
-    assert list(ax.get_lines()[0].get_xdata()) == [0, 1, 2] and list(ax.get_lines()[1].get_xdata()) == [0, 0.5, 1]
-    assert ax.get_yscale() == "log"
-
-
-def test_feature_maps_shows_the_input_then_one_panel_per_channel():
-    maps = torch.rand(16, 28, 28)
-    maps[3] = 0
-    fig = plots.feature_maps(torch.rand(784), maps)
-    titled = [ax for ax in fig.axes if ax.get_title()]
-    assert len(fig.axes) == 2 * 9 and [ax.get_title() for ax in titled[:2]] == ["input", "channel 0"]
-    assert len(titled) == 17
-    shown = titled[4].get_images()[0].get_array()
-    assert shown.shape == (28, 28) and (shown == 0).all()  # channel 3, where it belongs
-
-
 def test_digits_are_drawn_as_the_tensors_hold_them_white_ink_on_black():
     digit = torch.zeros(784)
     digit[400:410] = 1.0  # a stroke of full ink on a 0 background
-    shown = [plots.digit_grid(digit[None]).axes[0].get_images()[0],
-             plots.feature_maps(digit, torch.rand(2, 28, 28)).axes[0].get_images()[0]]
-    for image in shown:
-        background, ink = image.to_rgba(image.get_array())[0, 0], image.to_rgba(image.get_array())[14, 8]
-        assert tuple(background[:3]) == (0, 0, 0) and tuple(ink[:3]) == (1, 1, 1)  # 0 is black, ink is white
+    image = plots.digit_grid(digit[None]).axes[0].get_images()[0]
+    background, ink = image.to_rgba(image.get_array())[0, 0], image.to_rgba(image.get_array())[14, 8]
+    assert tuple(background[:3]) == (0, 0, 0) and tuple(ink[:3]) == (1, 1, 1)  # 0 is black, ink is white

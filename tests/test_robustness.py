@@ -260,10 +260,10 @@ def chosen_config(result) -> dict:
 
 def test_a_capped_instruction_set_trains_the_cnn_in_float32():
     code = ("import torch; from helpers.environment import native_bf16; from helpers.training import Trainer;"
-            "from helpers.models import build_model, default_recipe; from helpers.data import Mnist, Split;"
+            "from helpers.models import MODELS, build_model; from helpers.data import Mnist, Split;"
             "s = Split(torch.rand(8, 784), torch.arange(8) % 10);"
             "print(native_bf16(torch.device('cpu')), Trainer(build_model('cnn'), Mnist(s, s, ''),"
-            " default_recipe('cnn')).precision)")
+            " MODELS['cnn'].recipe).precision)")
     capped = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=120,
                             env={**os.environ, "ATEN_CPU_CAPABILITY": "avx2"})
     assert capped.stdout.split() == ["False", "fp32"], capped.stderr

@@ -29,7 +29,7 @@ EXERCISES = [
             "with torch.no_grad():\n"
             "    maps = trained[:4](digit)\n"
             "print('feature maps of one test digit:', tuple(maps.shape))\n"
-            "fig = plots.feature_maps(digit, maps[0], title='cnn: the first conv block\\'s 16 feature maps')"
+            "fig = draw_maps(digit, maps[0], title='cnn: the first conv block\\'s 16 feature maps')"
         ),
         check=(
             "assert tuple(maps.shape) == (1, 16, 28, 28)\n"
