@@ -96,41 +96,6 @@ def paper(x: torch.Tensor) -> torch.Tensor:
     return a + b * rows[:, None] + d * cols[None, :]
 
 
-def ink_on_black(x: torch.Tensor) -> torch.Tensor:
-    """White ink on a black background, from either polarity: invert dark-on-light images, subtract the
-    background (``paper``), stretch the brightest ink to 1. Pixels are ink where they and the mean of their
-    3x3 neighbourhood reach ``INK_LEVEL`` (so single noisy pixels, a photo's grain, do not count); the rest
-    become 0."""
-    if ink_is_dark(x):
-        x = 1.0 - x
-    x = x - paper(x)
-    peak = x.max()
-    if peak < MIN_CONTRAST:
-        raise DigitError("image has no ink: no pixel stands out from the background; draw a digit "
-                         "(or check that the photo shows one) and try again")
-    x = (x / peak).clamp(0, 1)
-    neighbourhood = F.avg_pool2d(x[None, None], 3, stride=1, padding=1, count_include_pad=False)[0, 0]
-    return torch.where((x >= INK_LEVEL) & (neighbourhood >= INK_LEVEL), x, torch.zeros_like(x))
-
-
-def crop_to_ink(x: torch.Tensor) -> torch.Tensor:
-    """The smallest rectangle that holds every ink pixel (the bounding box)."""
-    rows = x.any(dim=1).nonzero().flatten()
-    cols = x.any(dim=0).nonzero().flatten()
-    return x[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
-
-
-def fit_box(x: torch.Tensor, box: int = BOX) -> torch.Tensor:
-    """Scale so that the longer side is ``box`` pixels, keeping the aspect ratio, anti-aliased
-    (bilinear with antialias: each new pixel averages the old pixels it covers); the brightest ink is 1."""
-    h, w = x.shape
-    scale = box / max(h, w)
-    size = (max(1, round(h * scale)), max(1, round(w * scale)))
-    y = F.interpolate(x[None, None], size=size, mode="bilinear", antialias=True, align_corners=False)[0, 0]
-    y = y.clamp(0, 1)
-    return y / y.max()
-
-
 def centre_of_mass(x: torch.Tensor) -> tuple[float, float]:
     """The brightness-weighted mean (row, column) position of the ink, in pixel indices."""
     total = x.sum()
@@ -139,24 +104,43 @@ def centre_of_mass(x: torch.Tensor) -> tuple[float, float]:
     return rows.item(), cols.item()
 
 
-def centre_by_mass(x: torch.Tensor, field: int = FIELD, centre: float = CENTRE) -> torch.Tensor:
-    """Place ``x`` in a ``field x field`` black image, shifted by whole pixels so that its centre of mass
-    lands as close as possible to pixel ``(centre, centre)`` (and the digit stays inside the field)."""
-    h, w = x.shape
-    cy, cx = centre_of_mass(x)
-    top = min(max(math.floor(centre - cy + 0.5), 0), field - h)
-    left = min(max(math.floor(centre - cx + 0.5), 0), field - w)
-    return F.pad(x, (left, field - w - left, top, field - h - top))
-
-
 def preprocessing_steps(image) -> dict[str, torch.Tensor]:
-    """Every intermediate image of ``to_mnist``, in order, by name (see ``STEP_NAMES``); the last one is the
-    28 x 28 image the models receive."""
+    """Every intermediate image of ``to_mnist``, in order, by name (``STEP_NAMES``); the last one is the 28 x 28
+    image the models receive. Notebook 06, section 3 writes the same steps out in its cells:
+
+    1. White ink on black, from either polarity: invert dark-on-light pictures (``ink_is_dark``), subtract the
+       background (``paper``), stretch the brightest ink to 1. Pixels are ink where they and the mean of their 3x3
+       neighbourhood reach ``INK_LEVEL`` (so single noisy pixels, a photo's grain, do not count); the rest become 0.
+    2. Cropped to the ink: the smallest rectangle that holds every ink pixel.
+    3. Fitted into ``BOX x BOX``: the longer side becomes ``BOX`` pixels, keeping the aspect ratio, anti-aliased
+       (bilinear with antialias: each new pixel averages the old pixels it covers); the brightest ink is 1.
+    4. Centred by mass: placed in a black ``FIELD x FIELD`` image, moved by whole pixels so that its centre of mass
+       lands as close as possible to pixel ``(CENTRE, CENTRE)`` (and the digit stays inside the field).
+    """
     given = as_image(image)
-    white = ink_on_black(given)
-    cropped = crop_to_ink(white)
-    fitted = fit_box(cropped)
-    centred = centre_by_mass(fitted)
+    x = 1.0 - given if ink_is_dark(given) else given
+    x = x - paper(x)
+    peak = x.max()
+    x = (x / peak.clamp(min=MIN_CONTRAST)).clamp(0, 1)
+    neighbourhood = F.avg_pool2d(x[None, None], 3, stride=1, padding=1, count_include_pad=False)[0, 0]
+    white = torch.where((x >= INK_LEVEL) & (neighbourhood >= INK_LEVEL), x, torch.zeros_like(x))
+    if peak < MIN_CONTRAST or not white.any():
+        raise DigitError("image has no ink: no stroke stands out from the background; draw a digit "
+                         "(or check that the photo shows one) and try again")
+
+    rows, cols = white.any(dim=1).nonzero().flatten(), white.any(dim=0).nonzero().flatten()
+    cropped = white[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+
+    (h, w), scale = cropped.shape, BOX / max(cropped.shape)
+    size = (max(1, round(h * scale)), max(1, round(w * scale)))
+    fitted = F.interpolate(cropped[None, None], size=size, mode="bilinear", antialias=True, align_corners=False)
+    fitted = fitted[0, 0].clamp(0, 1)
+    fitted = fitted / fitted.max()
+
+    (h, w), (cy, cx) = fitted.shape, centre_of_mass(fitted)
+    top = min(max(math.floor(CENTRE - cy + 0.5), 0), FIELD - h)
+    left = min(max(math.floor(CENTRE - cx + 0.5), 0), FIELD - w)
+    centred = F.pad(fitted, (left, FIELD - w - left, top, FIELD - h - top))
     return dict(zip(STEP_NAMES, (given, white, cropped, fitted, centred)))
 
 

@@ -94,7 +94,7 @@ def test_ink_polarity_is_read_from_the_border():
     assert digits.ink_is_dark(digits.as_image(light_paper))
     assert not digits.ink_is_dark(digits.as_image(255 - light_paper))
     # grey paper, a stroke a little darker: background stretched to 0, the stroke to 1
-    white = digits.ink_on_black(digits.as_image(light_paper))
+    white = digits.preprocessing_steps(light_paper)["white ink on black"]
     assert white[0, 0] == 0 and white[20, 20] == 1.0
 
 
@@ -106,6 +106,7 @@ def test_ink_polarity_is_read_from_the_border():
         (np.zeros((0, 5)), ["no pixels", "draw or load"]),
         (np.full((40, 40), 255, np.uint8), ["no ink", "draw a digit"]),
         (np.full((40, 40), 0.5), ["no ink"]),
+        (np.pad(np.ones((1, 1)), 20), ["no ink"]),  # one bright pixel: grain, not a stroke
         (np.where(np.eye(30) > 0, np.nan, 0.0), ["NaN", "nan_to_num"]),
         (np.full((9, 9), np.inf), ["infinite"]),
         (np.full((9, 9), -3.0), ["from -3", "0-1 or 0-255"]),
@@ -174,5 +175,5 @@ def test_a_photo_like_picture_on_unevenly_lit_noisy_paper_reads_like_the_clean_d
     white = steps["white ink on black"]
     assert white[ink == 0].count_nonzero() < 20  # paper, lit unevenly and grainy, is black
     assert (digits.to_mnist(photo) - digits.to_mnist(clean)).abs().mean() < 0.02
-    flat_grey = digits.ink_on_black(photo - light + 0.7)  # same grain on evenly lit paper
+    flat_grey = digits.preprocessing_steps((photo - light + 0.7).clamp(0, 1))["white ink on black"]  # evenly lit
     assert (white - flat_grey).abs().max() < 0.2
