@@ -111,7 +111,9 @@ class Trainer:
             losses.append(loss.detach())  # kept on the device: no host sync per step
             scores.append(logits.detach())
             if self.step % self.eval_every == 0:  # after the backward pass, before the update, like the post
-                start += self.validate(self.seconds + self.clock() - start)  # scoring is not training time
+                self.seconds += self.clock() - start  # scoring is not training time
+                self.validate()
+                start = self.clock()
             self.update()
             self.step += 1
         self.tally(first, losses, scores)
@@ -143,18 +145,16 @@ class Trainer:
                 if p.grad is not None:
                     p.add_(p.grad, alpha=-self.recipe.lr)
 
-    def validate(self, trained_seconds: float) -> float:
-        """Score the model on the whole validation split (one sync); returns the seconds that took."""
-        begin = time.perf_counter()
+    def validate(self) -> None:
+        """Score the model on the whole validation split (one sync), noting the training seconds so far."""
         loss, error = (value.item() for value in evaluate(self.model, self.data.val))
         for key, value in zip(("val_step", "val_loss", "val_error", "val_seconds"),
-                              (self.step, loss, error, trained_seconds)):
+                              (self.step, loss, error, self.seconds)):
             self.history[key].append(value)
         if not math.isfinite(loss):
             self.diverged(self.step, loss, "validation loss")
         if self.after_validation is not None:
             self.after_validation(self)
-        return time.perf_counter() - begin
 
     def tally(self, first: int, losses: list, scores: list) -> None:
         """The epoch's per-step loss and hits, in a few large operations; one sync to catch a blow-up."""
