@@ -16,25 +16,17 @@ class SeriesError(RuntimeError):
     """A notebook of the series failed; the message names it, the error, and the executed copy to open."""
 
 
-def _ipc_kernels():
-    """A kernel manager that talks to its kernel over local IPC sockets instead of TCP: nothing leaves the machine,
-    so the kernel has no unencrypted TCP traffic to warn about (it did, once per notebook). Each kernel gets its own
-    absolute socket path, so kernels started side by side, from any folder, never meet."""
-    from jupyter_client import AsyncKernelManager
+def ipc_kernels():
+    """Configuration for kernels that talk over local IPC sockets instead of TCP: nothing leaves the machine, so a
+    kernel has no unencrypted TCP traffic to warn about (it did, once per notebook). The sockets get an absolute
+    path of their own in Jupyter's runtime folder, so kernels started side by side, from any folder, never meet."""
     from jupyter_core.paths import jupyter_runtime_dir
-    from traitlets import default
+    from traitlets.config import Config
 
-    class IPCKernelManager(AsyncKernelManager):
-        @default("transport")
-        def _transport(self) -> str:
-            return "ipc"
-
-        @default("ip")
-        def _ip(self) -> str:
-            Path(jupyter_runtime_dir()).mkdir(parents=True, exist_ok=True)
-            return str(Path(jupyter_runtime_dir()) / f"kernel-{os.getpid()}-{secrets.token_hex(4)}-ipc")
-
-    return IPCKernelManager
+    runtime = Path(jupyter_runtime_dir())
+    runtime.mkdir(parents=True, exist_ok=True)
+    sockets = runtime / f"kernel-{os.getpid()}-{secrets.token_hex(4)}-ipc"
+    return Config({"KernelManager": {"transport": "ipc", "ip": str(sockets)}})
 
 
 def run_series(
@@ -68,7 +60,7 @@ def run_series(
         print(f"[{name}] running ...", flush=True)
         try:
             pm.execute_notebook(str(notebook), str(output), parameters=parameters, cwd=str(source),
-                                progress_bar=False, kernel_name="python3", kernel_manager_class=_ipc_kernels())
+                                progress_bar=False, kernel_name="python3", config=ipc_kernels())
         except pm.PapermillExecutionError as err:
             raise SeriesError(f"{name} stopped in cell {err.exec_count} with {err.ename}: {err.evalue}\n"
                               f"The executed notebook, error included, is {output}") from None

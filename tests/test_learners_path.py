@@ -23,7 +23,7 @@ from nbclient import NotebookClient
 from papermill.iorw import load_notebook_node
 from papermill.parameterize import parameterize_notebook
 
-from helpers.series import NOTEBOOKS, _ipc_kernels
+from helpers.series import NOTEBOOKS, ipc_kernels
 
 STAND_IN = f"""
 import sys, types
@@ -80,7 +80,7 @@ def passes(name: str, data_dir: Path, artifacts: Path) -> list[tuple[dict, list[
 @pytest.mark.parametrize("name", NOTEBOOKS)
 def test_a_notebook_runs_again_in_the_same_runtime_and_its_exercises_land(name, notebook_data_dir, tmp_path):
     source = load_notebook_node(str(REPO / "notebooks" / f"{name}.ipynb"))  # as papermill reads it
-    client = NotebookClient(source, kernel_name="python3", timeout=900, kernel_manager_class=_ipc_kernels(),
+    client = NotebookClient(source, kernel_name="python3", timeout=900, config=ipc_kernels(),
                             resources={"metadata": {"path": str(REPO / "notebooks")}})
     ran = []
     with client.setup_kernel():
