@@ -64,7 +64,7 @@ def check_raw(path: Path) -> None:
         raise DataError(f"{path}: images are {tuple(tensor.shape[1:])}, not 28 x 28. {fix}")
 
 
-def ensure_mnist(data_dir: str | os.PathLike = "data", download: bool = True) -> Path:
+def ensure_mnist(data_dir: str | os.PathLike = "data") -> Path:
     """Make sure the four raw files are in ``data_dir``/MNIST/raw and readable, and return ``data_dir``.
 
     Missing files are downloaded by torchvision (into a temporary folder, so that no file already there is
@@ -78,9 +78,6 @@ def ensure_mnist(data_dir: str | os.PathLike = "data", download: bool = True) ->
     missing = [name for name in OFFICIAL if not (raw / name).is_file()]
     for name in OFFICIAL.keys() - set(missing):
         check_raw(raw / name)
-    if missing and not download:
-        raise DataError(f"{raw} lacks {', '.join(missing)}. Fix: run with download enabled, or point data_dir at "
-                        "the folder that contains MNIST/raw")
     if missing:
         raw.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(dir=raw) as tmp:
@@ -140,12 +137,13 @@ class Mnist:
         return Mnist(self.train.to(device), self.val.to(device), self.description, self.smoke)
 
 
-def load_mnist(data_dir: str | os.PathLike = "data", device: torch.device | str = "cpu", *, smoke: bool = False,
-               download: bool = True) -> Mnist:
+def load_mnist(
+    data_dir: str | os.PathLike = "data", device: torch.device | str = "cpu", *, smoke: bool = False
+) -> Mnist:
     """MNIST ready for training, on ``device``, split as the seed post does: all 60,000 training digits to train
     on, and the official 10,000 test digits as the validation set. ``smoke=True`` keeps the first 4,096 training
     and 1,024 validation digits: the same work, tiny."""
-    root = ensure_mnist(data_dir, download)
+    root = ensure_mnist(data_dir)
     train_set, test_set = _dataset(root, train=True), _dataset(root, train=False)
     train = Split(flatten_and_scale(train_set.data), train_set.targets)
     val = Split(flatten_and_scale(test_set.data), test_set.targets)

@@ -42,7 +42,7 @@ def test_fingerprint_tells_data_apart(tiny_mnist):
 
 
 def test_good_files_pass_the_check(tiny_mnist):
-    assert ensure_mnist(tiny_mnist, download=False) == tiny_mnist
+    assert ensure_mnist(tiny_mnist) == tiny_mnist
 
 
 def test_truncated_file_is_named_with_the_fix(tiny_mnist):
@@ -131,11 +131,6 @@ def test_download_brings_the_missing_files_and_leaves_the_others_alone(tiny_mnis
     assert sorted(p.name for p in folder.iterdir()) == sorted(OFFICIAL)
 
 
-def test_ensure_mnist_without_download_names_the_missing_files(tmp_path):
-    with pytest.raises(DataError, match="lacks train-images-idx3-ubyte.*point data_dir"):
-        ensure_mnist(tmp_path, download=False)
-
-
 def test_data_dir_default_follows_the_environment(monkeypatch, tmp_path):
     assert data.resolve_data_dir("data") == Path("data")
     monkeypatch.setenv("MNIST_DATA_DIR", str(tmp_path))
@@ -158,7 +153,7 @@ def test_shift_images_moves_pixels_and_fills_with_zeros():
 
 @pytest.mark.skipif(not (SHARED_DATA / "MNIST" / "raw").is_dir(), reason="real MNIST not on this machine")
 def test_the_real_files_match_the_published_checksums():
-    assert ensure_mnist(SHARED_DATA, download=False) == SHARED_DATA
+    assert ensure_mnist(SHARED_DATA) == SHARED_DATA
     mnist = load_mnist(SHARED_DATA)
     assert (len(mnist.train), len(mnist.val)) == (60_000, 10_000)
     assert torch.bincount(mnist.val.y).tolist()[:3] == [980, 1135, 1032]
