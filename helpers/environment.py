@@ -93,22 +93,20 @@ def describe_device(device: torch.device) -> str:
     return line
 
 
-def artifacts_location(artifacts_dir: str | os.PathLike, use_drive: bool = False, mount=None) -> Path:
+def artifacts_location(artifacts_dir: str | os.PathLike, use_drive: bool = False) -> Path:
     """The folder for checkpoints, metrics and figures.
 
     With ``use_drive=True`` in Colab, Google Drive is mounted (Colab asks for permission) and a relative
     ``artifacts_dir`` is placed under ``MyDrive/mnist-series/``, so results survive a runtime reset.
-    Drive is never touched unless asked for. ``mount`` replaces ``google.colab.drive.mount`` in tests.
+    Drive is never touched unless asked for.
     """
     path = Path(artifacts_dir).expanduser()
     if not use_drive:
         return path
-    if not in_colab() and mount is None:
+    if not in_colab():
         print("use_drive=True only works in Google Colab; keeping artifacts in", path)
         return path
-    if mount is None:
-        from google.colab import drive  # only importable inside Colab
+    from google.colab import drive  # only importable inside Colab
 
-        mount = drive.mount
-    mount("/content/drive")
+    drive.mount("/content/drive")
     return path if path.is_absolute() else Path("/content/drive/MyDrive/mnist-series") / path

@@ -37,12 +37,15 @@ def test_colab_on_cpu_tells_how_to_get_a_gpu(monkeypatch):
 
 def test_drive_is_only_mounted_when_asked(tmp_path, monkeypatch):
     mounted = []
-    assert environment.artifacts_location("artifacts", use_drive=False, mount=mounted.append).name == "artifacts"
+    colab = types.ModuleType("google.colab")  # a stand-in for Colab's module and its drive.mount
+    colab.drive = types.SimpleNamespace(mount=mounted.append)
+    monkeypatch.setitem(sys.modules, "google.colab", colab)
+    assert environment.artifacts_location("artifacts", use_drive=False).name == "artifacts"
     assert mounted == []
-    path = environment.artifacts_location("artifacts", use_drive=True, mount=mounted.append)
+    path = environment.artifacts_location("artifacts", use_drive=True)
     assert mounted == ["/content/drive"]
     assert str(path) == "/content/drive/MyDrive/mnist-series/artifacts"
-    assert environment.artifacts_location(tmp_path, use_drive=True, mount=mounted.append) == tmp_path
+    assert environment.artifacts_location(tmp_path, use_drive=True) == tmp_path
 
 
 def test_drive_outside_colab_is_ignored_with_a_note(capsys, monkeypatch):
