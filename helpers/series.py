@@ -43,6 +43,10 @@ def run_series(
     """
     import papermill as pm  # only needed here: the notebooks themselves do not depend on it
 
+    # Colab's ipykernel (6.17) loads its debugger as a kernel starts, and on Python 3.11+ the debugger then warns
+    # about frozen modules, once per notebook; a headless run attaches no debugger, so its file check is off.
+    os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
+
     source = Path(__file__).resolve().parent.parent / "notebooks"
     data_dir = resolve_data_dir(data_dir).resolve()
     artifacts_dir = Path(artifacts_dir).expanduser().resolve()

@@ -71,7 +71,7 @@ def test_peer_loop_learns_and_keeps_its_clock_apart_from_scoring(tiny_mnist):
     out = train_peer(data, seed=0, eval_every=1)
     h = out["history"]
     assert out["steps"] == 3 and h["step"] == [0, 1, 2, 3]
-    assert h["seconds"][0] == 0.0 and h["seconds"] == sorted(h["seconds"])
+    assert h["seconds"][0] < 0.01 and h["seconds"] == sorted(h["seconds"])  # no step before the first validation
     assert abs(h["seconds"][-1] - out["loop_seconds"]) < 1e-3
     assert h["error"][0] > 50.0 and h["error"][-1] < h["error"][0]
 
