@@ -36,6 +36,10 @@ STEP_NAMES = ("as given", "white ink on black", "cropped to the ink", f"fitted i
               f"centred by mass in {FIELD}x{FIELD}")
 
 
+NO_INK = ("image has no ink: no stroke stands out from the background; draw a digit (or check that the photo "
+          "shows one) and try again")
+
+
 class DigitError(ValueError):
     """An image that cannot be turned into an MNIST digit; the message says why and what to do."""
 
@@ -120,13 +124,13 @@ def preprocessing_steps(image) -> dict[str, torch.Tensor]:
     given = as_image(image)
     x = 1.0 - given if ink_is_dark(given) else given
     x = x - paper(x)
-    peak = x.max()
-    x = (x / peak.clamp(min=MIN_CONTRAST)).clamp(0, 1)
+    if x.max() < MIN_CONTRAST:
+        raise DigitError(NO_INK)
+    x = (x / x.max()).clamp(0, 1)
     neighbourhood = F.avg_pool2d(x[None, None], 3, stride=1, padding=1, count_include_pad=False)[0, 0]
     white = torch.where((x >= INK_LEVEL) & (neighbourhood >= INK_LEVEL), x, torch.zeros_like(x))
-    if peak < MIN_CONTRAST or not white.any():
-        raise DigitError("image has no ink: no stroke stands out from the background; draw a digit "
-                         "(or check that the photo shows one) and try again")
+    if not white.any():  # only lone pixels stood out: a photo's grain, not a stroke
+        raise DigitError(NO_INK)
 
     rows, cols = white.any(dim=1).nonzero().flatten(), white.any(dim=0).nonzero().flatten()
     cropped = white[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]

@@ -156,8 +156,9 @@ class RunFolder:
         with suppress(OSError, ValueError):
             return load_json(self.path / "metrics.json")
 
-    def publish(self, metrics: dict) -> None:
-        """Write the finished run's metrics (once) and make them the model's latest."""
-        if self.finished_metrics() != metrics:
+    def publish(self, metrics: dict, finished_now: bool) -> None:
+        """Make ``metrics`` the model's latest; a run that finished just now first writes its own copy (once: a
+        finished run that is loaded again never rewrites it)."""
+        if finished_now:
             save_json(metrics, self.path / "metrics.json")
         save_json(metrics, self.model_dir / "metrics.json")

@@ -220,9 +220,10 @@ def train(config: RunConfig, *, data_dir: str = "data", artifacts_dir: str | Pat
         else:
             print(f"Training {config.model} in {run.path} (other runs of {config.model} are kept as they are).")
         metrics = run.finished_metrics() if trainer.epoch == config.recipe.epochs else None
-        if metrics is None:
+        finished_now = metrics is None
+        if finished_now:
             metrics = _metrics(config, trainer, run, _fit(trainer, run, progress))
-        run.publish(metrics)
+        run.publish(metrics, finished_now)
     return RunResult(trainer.model, metrics, run.path, data)
 
 
