@@ -44,7 +44,11 @@ def make_versions(image, g, torch, digits, F) -> dict:
     size = round(28 * scale)
     top = int(torch.randint(0, CANVAS[0] - size + 1, (), generator=g))
     left = int(torch.randint(0, CANVAS[1] - size + 1, (), generator=g))
-    light = digits.redraw(image, scale=scale, canvas=CANVAS, top_left=(top, left))
+    big = F.interpolate(torch.from_numpy(image).float()[None, None] / 255, size=(size, size), mode="bilinear",
+                        align_corners=False)[0, 0]
+    canvas = torch.zeros(CANVAS)  # the digit enlarged at (top, left) of a black canvas, light ink
+    canvas[top : top + size, left : left + size] = big.clamp(0, 1)
+    light = (canvas * 255).round().to(torch.uint8).numpy()
     dark = 255 - light
     ramp = torch.linspace(0.62, 0.85, CANVAS[1])[None, :].expand(CANVAS)  # light falling off across the page
     paper = ramp + 0.03 * torch.randn(CANVAS, generator=g)

@@ -9,8 +9,10 @@ function render({ model, el }) {
       <div class="mnist-buttons">
         <button class="mnist-read" type="button">Read it</button>
         <button class="mnist-clear" type="button">Clear</button>
+        <button class="mnist-photo" type="button">Photo ...</button>
+        <input class="mnist-file" type="file" accept="image/*" hidden>
       </div>
-      <div class="mnist-hint">Draw one digit, large, with the mouse or a finger.</div>
+      <div class="mnist-hint">Draw one digit, large, with the mouse or a finger; or choose a photo of one.</div>
     </div>
     <div class="mnist-right">
       <div class="mnist-label">what the models see (28 x 28)</div>
@@ -76,14 +78,41 @@ function render({ model, el }) {
   canvas.addEventListener("pointerup", stop);
   canvas.addEventListener("pointercancel", stop);
 
-  root.querySelector(".mnist-read").addEventListener("click", () => {
+  function read(photo) {  // send the pad's picture to Python; `photo`: the file's name, "" for a drawing
     status.textContent = "reading ...";
     root.dataset.state = "reading";
     model.set("drawing", canvas.toDataURL("image/png"));
+    model.set("photo", photo);
     model.set("request", model.get("request") + 1);
     model.save_changes();
-  });
+  }
+  root.querySelector(".mnist-read").addEventListener("click", () => read(""));
   root.querySelector(".mnist-clear").addEventListener("click", clearPad);
+
+  // A photo: the browser decodes it (any format it shows, upright by its EXIF orientation, at any size), its
+  // middle square fills the pad on white paper, and it is read like a drawing. Only the pad's small PNG travels.
+  const file = root.querySelector(".mnist-file");
+  root.querySelector(".mnist-photo").addEventListener("click", () => file.click());
+  file.addEventListener("change", () => {
+    const chosen = file.files[0];
+    file.value = "";  // choosing the same file again reads it again
+    if (!chosen) return;
+    const image = new Image();
+    image.onload = () => {
+      clearPad();
+      const side = Math.min(image.naturalWidth, image.naturalHeight);
+      ctx.drawImage(image, (image.naturalWidth - side) / 2, (image.naturalHeight - side) / 2, side, side,
+                    0, 0, canvas.width, canvas.height);
+      read(chosen.name);
+    };
+    image.onerror = () => {
+      status.textContent = `${chosen.name} is not an image this browser can show: choose a PNG or JPEG photo`;
+      root.dataset.state = "error";
+    };
+    const reader = new FileReader();
+    reader.onload = () => { image.src = reader.result; };
+    reader.readAsDataURL(chosen);
+  });
 
   function show() {
     const reading = model.get("reading");

@@ -4,7 +4,7 @@ MNIST's digits were made from scans of handwriting: each was size-normalised to 
 (keeping its aspect ratio, anti-aliased, so the edges are grey), then placed in a 28 x 28 field so that
 its centre of mass sits at the field's centre, white ink on black. ``to_mnist`` does the same to any
 image of one digit: a drawing on a large canvas, a photo or a scan, dark ink on light paper or the
-reverse. ``preprocessing_steps`` returns every intermediate image, and ``plot_steps`` draws them.
+reverse. ``preprocessing_steps`` returns every intermediate image (notebook 06 draws them).
 """
 
 from __future__ import annotations
@@ -14,14 +14,12 @@ import math
 import os
 from collections.abc import Sequence
 
-import matplotlib.pyplot as plt
 import numpy as np
 import torch
-from matplotlib.figure import Figure
 from torch import nn
 from torch.nn import functional as F
 
-from .data import IMAGE_SIZE, NUM_CLASSES
+from .data import IMAGE_SIZE
 from .evaluation import logits_of
 
 BOX = 20  # MNIST's digits fit a 20 x 20 box ...
@@ -159,7 +157,7 @@ def to_mnist(image) -> torch.Tensor:
 
 
 # --------------------------------------------------------------------------------------------------
-# Reading pictures from files, uploads and strokes
+# Reading pictures from files, and drawing strokes
 
 
 def read_image(source) -> np.ndarray:
@@ -171,7 +169,7 @@ def read_image(source) -> np.ndarray:
     from PIL import Image, ImageOps, UnidentifiedImageError
 
     if isinstance(source, (bytes, bytearray, memoryview)):
-        stream, name = io.BytesIO(bytes(source)), "the uploaded bytes"
+        stream, name = io.BytesIO(bytes(source)), "the picture sent"
     else:
         path = os.fspath(source)
         if not os.path.isfile(path):
@@ -220,25 +218,8 @@ STROKES: dict[int, list[list[tuple[int, int]]]] = {
 }
 
 
-def redraw(image, *, scale: float, canvas: tuple[int, int], top_left: tuple[int, int],
-           dark_ink: bool = False) -> np.ndarray:
-    """A 28 x 28 digit drawn again ``scale`` times larger (bilinear) at ``top_left`` on a ``canvas``-sized
-    black image, optionally as dark ink on white paper: an MNIST digit made to look like a drawing."""
-    x = as_image(image)
-    size = (round(x.shape[0] * scale), round(x.shape[1] * scale))
-    big = F.interpolate(x[None, None], size=size, mode="bilinear", align_corners=False)[0, 0].clamp(0, 1)
-    (height, width), (top, left) = canvas, top_left
-    if top < 0 or left < 0 or top + size[0] > height or left + size[1] > width:
-        raise DigitError(f"a {size[0]}x{size[1]} digit at {top_left} does not fit a {height}x{width} canvas")
-    out = torch.zeros(canvas)
-    out[top : top + size[0], left : left + size[1]] = big
-    if dark_ink:
-        out = 1.0 - out
-    return (out * 255).round().to(torch.uint8).numpy()
-
-
 # --------------------------------------------------------------------------------------------------
-# Reading digits with models, and figures
+# Reading digits with models
 
 
 def probabilities(models: dict[str, nn.Module], x: torch.Tensor) -> dict[str, torch.Tensor]:
@@ -249,38 +230,3 @@ def probabilities(models: dict[str, nn.Module], x: torch.Tensor) -> dict[str, to
         logits = logits_of(model, x.reshape(1, -1).to(device))[0].float()
         out[name] = torch.softmax(logits, dim=0).cpu()
     return out
-
-
-def plot_steps(steps: dict[str, torch.Tensor], title: str | None = None, cell: float = 1.7) -> Figure:
-    """The preprocessing steps side by side, each titled with its name and size; ink is drawn white on
-    black from the second step on, as the models see it."""
-    fig, axes = plt.subplots(1, len(steps), figsize=(cell * len(steps), cell * 1.25))
-    for k, (ax, (name, image)) in enumerate(zip(np.atleast_1d(axes), steps.items())):
-        ax.imshow(image.numpy(), cmap="gray", vmin=0, vmax=1, interpolation="nearest" if k else "antialiased")
-        ax.set_title(f"{name}\n{image.shape[0]}x{image.shape[1]}", fontsize=8)
-        ax.set_xticks([])
-        ax.set_yticks([])
-    if title:
-        fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
-    return fig
-
-
-def plot_reading(image: torch.Tensor, probs: dict[str, torch.Tensor], title: str | None = None) -> Figure:
-    """The 28 x 28 image the models receive, and each model's ten probabilities as bars."""
-    fig, axes = plt.subplots(1, 1 + len(probs), figsize=(2.2 + 3.0 * len(probs), 2.3),
-                             gridspec_kw={"width_ratios": [1] + [1.6] * len(probs)})
-    axes[0].imshow(image.reshape(FIELD, FIELD).cpu().numpy(), cmap="gray", vmin=0, vmax=1)
-    axes[0].set_title("what the models see", fontsize=9)
-    axes[0].axis("off")
-    for ax, (name, p) in zip(axes[1:], probs.items()):
-        best = int(p.argmax())
-        colours = ["tab:blue" if d == best else "lightsteelblue" for d in range(NUM_CLASSES)]
-        ax.bar(range(NUM_CLASSES), p.tolist(), color=colours)
-        ax.set(ylim=(0, 1), xticks=range(NUM_CLASSES))
-        ax.set_title(f"{name} reads {best} ({p[best]:.0%})", fontsize=9)
-        ax.tick_params(labelsize=8)
-    if title:
-        fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
-    return fig

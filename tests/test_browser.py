@@ -1,7 +1,8 @@
 """The drawing pad in a real browser: a Jupyter server on 127.0.0.1 runs a notebook (in Jupyter Notebook 7,
 then in JupyterLab) that shows ``helpers.canvas.DigitCanvas`` with trained models; headless Chromium,
 driven by Selenium, draws digits on it with real mouse events, presses "Read it", and must see the digit
-it drew as the CNN's answer, with the 28 x 28 image it received.
+it drew as the CNN's answer, with the 28 x 28 image it received; then it chooses a phone-sized photo of a digit
+with "Photo ..." and must see that digit read too.
 
 Where the installed Jupyter Notebook is a classic one (6.x), the same test runs in it instead: noxfile.py's
 colab session installs Notebook 6.5.7 with Colab's widget stack (ipywidgets 7.7.1, widgetsnbextension 3.6.10,
@@ -230,6 +231,22 @@ def _draw(driver, canvas, strokes) -> None:
         actions.release().perform()
 
 
+def _photo(path: Path) -> Path:
+    """A phone-sized JPEG (2000 x 1500, over 1 MB) of a dark pen-stroke "3" in the middle of grainy paper lit from
+    one side, as a learner photographs one."""
+    import torch
+    from PIL import Image
+
+    strokes = [[(x * 4.5 + 370, y * 4.5 + 120) for x, y in stroke] for stroke in digits.STROKES[3]]
+    ink = 1 - torch.from_numpy(digits.draw_strokes(strokes, size=(1500, 2000), width=90)).float() / 255
+    light = torch.linspace(0.55, 0.9, 2000).expand(1500, 2000)
+    grain = 0.06 * torch.randn(1500, 2000, 3, generator=torch.Generator().manual_seed(0))
+    photo = ((light * (1 - ink) + 0.1 * ink)[..., None] + grain).clamp(0, 1)
+    Image.fromarray((photo * 255).round().byte().numpy()).save(path, quality=95)
+    assert path.stat().st_size > 1_000_000
+    return path
+
+
 PREVIEW_JS = """
 const preview = document.querySelector('.mnist-preview');
 const data = preview.getContext('2d').getImageData(0, 0, 28, 28).data;
@@ -297,3 +314,18 @@ def test_a_digit_drawn_with_the_mouse_is_read_by_the_cnn(ui, server, browser):
         assert image[0].sum() == 0 and image.max() > 0.9
         rows, cols = digits.centre_of_mass(image)
         assert abs(rows - 14) < 0.6 and abs(cols - 14) < 0.6, (rows, cols)
+
+    # a photo, chosen with "Photo ...": the browser decodes it and fills the pad with its middle square
+    browser.find_element(By.CSS_SELECTOR, ".mnist-clear").click()
+    assert not browser.find_elements(By.CSS_SELECTOR, ".mnist-prediction")
+    browser.find_element(By.CSS_SELECTOR, ".mnist-file").send_keys(str(_photo(log.with_name(f"photo_{ui}.jpg"))))
+    shown = _wait(browser, 60, lambda d: d.find_elements(By.CSS_SELECTOR, '.mnist-prediction[data-model="cnn"]'),
+                  "the models' answer to the photo", log)
+    if shots:
+        browser.save_screenshot(str(Path(shots) / f"{ui}_photo.png"))
+    assert shown[0].text == "3", f"chose a photo of a 3, the page shows {shown[0].text}"
+    notes = log.with_name(f"notes_{ui}.txt")
+    notes.write_text("not a photo")
+    browser.find_element(By.CSS_SELECTOR, ".mnist-file").send_keys(str(notes))
+    _wait(browser, 20, lambda d: "is not an image" in d.find_element(By.CSS_SELECTOR, ".mnist-status").text,
+          "the message for a file that is not an image", log)

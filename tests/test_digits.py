@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import matplotlib
+import numpy as np
+import pytest
+import torch
+from conftest import synthetic_digits
+from PIL import Image
+from torch.nn import functional as F
 
-matplotlib.use("Agg")
-
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-import torch  # noqa: E402
-from conftest import synthetic_digits  # noqa: E402
-from PIL import Image  # noqa: E402
-
-from helpers import digits  # noqa: E402
-from helpers.models import build_model  # noqa: E402
+from helpers import digits
+from helpers.models import build_model
 
 
 def bounding_box(x: torch.Tensor) -> tuple[int, int, int, int]:
@@ -54,8 +51,10 @@ def test_the_same_digit_anywhere_in_either_polarity_gives_the_same_image():
 
 def test_an_mnist_digit_redrawn_large_off_centre_and_inverted_round_trips_closely():
     mnist_like = digits.to_mnist(digits.draw_strokes(digits.STROKES[2])).reshape(28, 28)
-    big = digits.redraw(mnist_like, scale=9, canvas=(400, 600), top_left=(120, 330), dark_ink=True)
-    assert big.shape == (400, 600) and big.dtype == np.uint8 and big[0, 0] == 255
+    big = torch.ones(400, 600)  # white paper, and the digit 9 times larger as dark ink at (120, 330)
+    big[120:372, 330:582] = 1 - F.interpolate(mnist_like[None, None], size=(252, 252), mode="bilinear",
+                                                  align_corners=False)[0, 0]
+    big = (big.clamp(0, 1) * 255).round().to(torch.uint8).numpy()
     back = digits.to_mnist(big).reshape(28, 28)
     # up- then down-scaling blurs the edges a little: a mean difference of about 0.03 here, half of what
     # moving the digit by one pixel makes
@@ -124,19 +123,15 @@ def test_bad_input_gets_one_line_naming_the_fix(bad, words):
         assert word in message, message
 
 
-def test_steps_are_named_in_order_and_plotted(tmp_path):
+def test_steps_are_named_in_order():
     steps = digits.preprocessing_steps(seven_on((300, 300), offset=(40, 30)))
     assert list(steps) == list(digits.STEP_NAMES)
     shapes = [tuple(s.shape) for s in steps.values()]
     assert shapes[0] == shapes[1] == (300, 300) and shapes[-1] == (28, 28)
     assert max(shapes[3]) == 20 and shapes[2][0] / shapes[2][1] == pytest.approx(shapes[3][0] / shapes[3][1], 0.1)
-    fig = digits.plot_steps(steps, title="a seven")
-    assert [ax.get_title().split("\n")[0] for ax in fig.axes] == list(digits.STEP_NAMES)
     model = build_model("seed_linear")
     probs = digits.probabilities({"a": model, "b": model}, steps[digits.STEP_NAMES[-1]])
-    fig = digits.plot_reading(steps[digits.STEP_NAMES[-1]], probs)
-    assert len(fig.axes) == 3 and fig.axes[1].get_title().startswith("a reads ")
-    fig.savefig(tmp_path / "reading.png")
+    assert list(probs) == ["a", "b"] and probs["a"].shape == (10,) and float(probs["a"].sum()) == pytest.approx(1)
 
 
 def test_read_image_from_a_file_or_bytes_with_transparency(tmp_path):
@@ -158,11 +153,6 @@ def test_read_image_from_a_file_or_bytes_with_transparency(tmp_path):
         digits.read_image(tmp_path / "notes.txt")
     with pytest.raises(FileNotFoundError, match="does not exist"):
         digits.read_image(tmp_path / "missing.png")
-
-
-def test_redraw_refuses_a_digit_that_does_not_fit():
-    with pytest.raises(digits.DigitError, match="does not fit"):
-        digits.redraw(torch.zeros(28, 28), scale=10, canvas=(200, 200), top_left=(0, 0))
 
 
 def test_a_photo_like_picture_on_unevenly_lit_noisy_paper_reads_like_the_clean_drawing():

@@ -30,7 +30,6 @@ import sys, types
 sys.path.insert(0, {str(REPO)!r})
 import helpers  # imported earlier in this runtime: a Run all after the first one
 colab = types.ModuleType("google.colab")  # a stand-in: the notebooks take their Colab paths
-colab.files = types.SimpleNamespace(upload=lambda: {{}})
 sys.modules["google.colab"] = colab
 """
 
