@@ -6,10 +6,8 @@ from __future__ import annotations
 
 import math
 import platform
-import signal
-import threading
 import time
-from contextlib import contextmanager, nullcontext
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -208,7 +206,7 @@ def train(config: RunConfig, *, data_dir: str = "data", artifacts_dir: str | Pat
     trainer = Trainer(build_model(config.model, config.seed), data, config.recipe, seed=config.seed,
                       eval_every=config.eval_every, threads=MODELS[config.model].cpu_threads)
     run = RunFolder(artifacts_dir, config.model, {**config.describe(), "data": fingerprint(data)})
-    with run.claimed(), _sigterm_as_interrupt():
+    with run.claimed():
         if not resume:
             run.set_aside("resume=False")
         checkpoint = run.load(device, trainer.precision)
@@ -230,7 +228,6 @@ def train(config: RunConfig, *, data_dir: str = "data", artifacts_dir: str | Pat
 def _fit(trainer: Trainer, run: RunFolder, progress: bool) -> tuple[float, float]:
     """``trainer.fit()`` with a checkpoint after every epoch, progress shown, and what to do when it stops; returns
     the validation loss and error after the last step."""
-    progress = progress and trainer.epoch < trainer.recipe.epochs
     title = f"{run.config['model']}: training and validation error"
     live = plots.LiveErrors(trainer.total_steps, title) if progress else None
     per_epoch = trainer.total_steps // trainer.recipe.epochs
@@ -243,10 +240,10 @@ def _fit(trainer: Trainer, run: RunFolder, progress: bool) -> tuple[float, float
 
     def after_epoch(t: Trainer) -> None:
         run.save(_checkpoint(t))
-        if progress:
+        if live is not None:
             show(t)
 
-    trainer.after_validation = show if progress else None
+    trainer.after_validation = show if live is not None else None
     try:
         trainer.fit(after_epoch)
         loss, error = (value.item() for value in evaluate(trainer.model, trainer.data.val))
@@ -310,18 +307,6 @@ def _metrics(config: RunConfig, t: Trainer, run: RunFolder, final: tuple[float, 
                     "seconds": [round(s, 3) for s in h["val_seconds"] + [t.seconds]]},
         },
     }
-
-
-@contextmanager
-def _sigterm_as_interrupt():
-    """While training, SIGTERM (a stopped job, a closing terminal) ends the run like the stop button does."""
-    main = threading.current_thread() is threading.main_thread()  # where Python runs signal handlers
-    previous = signal.signal(signal.SIGTERM, signal.default_int_handler) if main else None
-    try:
-        yield
-    finally:
-        if main:
-            signal.signal(signal.SIGTERM, previous)
 
 
 def load_run(artifacts_dir: str | Path, model: str, *, data_dir: str = "data", device: str | torch.device = "auto",
