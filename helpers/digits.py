@@ -43,7 +43,7 @@ class DigitError(ValueError):
 
 
 # --------------------------------------------------------------------------------------------------
-# The steps
+# The steps, and what the models read
 
 
 def as_image(image) -> torch.Tensor:
@@ -69,16 +69,10 @@ def as_image(image) -> torch.Tensor:
     return (t / 255 if whole or high > 1 else t).float()
 
 
-def border(x: torch.Tensor) -> torch.Tensor:
-    """The outermost ring of pixels: in a picture of one digit, almost all of it is background."""
-    if min(x.shape) <= 2:
-        return x.flatten()
-    return torch.cat([x[0], x[-1], x[1:-1, 0], x[1:-1, -1]])
-
-
 def ink_is_dark(x: torch.Tensor) -> bool:
-    """True for dark ink on light paper: the border (background) is brighter than mid-grey."""
-    return border(x).median().item() > 0.5
+    """True for dark ink on light paper: the outermost ring of pixels, almost all background in a picture of one
+    digit, is brighter than mid-grey."""
+    return torch.cat([x[0], x[-1], x[1:-1, 0], x[1:-1, -1]]).median().item() > 0.5
 
 
 def paper(x: torch.Tensor) -> torch.Tensor:
@@ -147,13 +141,20 @@ def preprocessing_steps(image) -> dict[str, torch.Tensor]:
 
 
 def to_mnist(image) -> torch.Tensor:
-    """One picture of a digit -> the ``[784]`` float32 row in [0, 1] that the models expect, made the way
-    MNIST's digits were made: white ink on black, cropped to the ink, fitted into 20 x 20 keeping the
-    aspect ratio (anti-aliased), centred by its centre of mass in 28 x 28.
-
-    ``image``: a 2-D numpy array or tensor, any size, uint8 0-255 or float 0-1, dark ink on light
-    paper or light on dark (detected from the border)."""
+    """One picture of a digit (a 2-D numpy array or tensor of any size, uint8 0-255 or float 0-1, dark ink on
+    light paper or the reverse) -> the ``[784]`` float32 row in [0, 1] that the models expect, prepared the way
+    MNIST's digits were: the last image of ``preprocessing_steps``, flattened."""
     return preprocessing_steps(image)[STEP_NAMES[-1]].reshape(FIELD * FIELD).contiguous()
+
+
+def probabilities(models: dict[str, nn.Module], x: torch.Tensor) -> dict[str, torch.Tensor]:
+    """Each model's ten class probabilities (softmax of its scores) for one ``[784]`` image, on the CPU."""
+    out = {}
+    for name, model in models.items():
+        device = next(model.parameters()).device
+        logits = logits_of(model, x.reshape(1, -1).to(device))[0].float()
+        out[name] = torch.softmax(logits, dim=0).cpu()
+    return out
 
 
 # --------------------------------------------------------------------------------------------------
@@ -161,30 +162,17 @@ def to_mnist(image) -> torch.Tensor:
 
 
 def read_image(source) -> np.ndarray:
-    """A photo, scan or drawing as a 2-D uint8 grey array (0 = black): from a path, or the bytes of a file.
+    """A photo, scan or drawing (a path, or a file's bytes) as a 2-D uint8 grey array (0 = black), read by Pillow
+    (PNG, JPEG, ...): upright by the photo's EXIF orientation, transparent pixels as white paper."""
+    from PIL import Image, ImageOps
 
-    Uses Pillow: any format it reads (PNG, JPEG, ...), turned upright by the photo's EXIF orientation;
-    transparent pixels count as white paper.
-    """
-    from PIL import Image, ImageOps, UnidentifiedImageError
-
-    if isinstance(source, (bytes, bytearray, memoryview)):
-        stream, name = io.BytesIO(bytes(source)), "the picture sent"
-    else:
-        path = os.fspath(source)
-        if not os.path.isfile(path):
-            raise FileNotFoundError(f"{path} does not exist: give the path of an image file (PNG, JPEG, ...)")
-        stream, name = path, path
+    name = "the picture sent" if isinstance(source, bytes) else os.fspath(source)
     try:
-        with Image.open(stream) as opened:
-            picture = ImageOps.exif_transpose(opened)
-            if picture.mode in ("RGBA", "LA", "PA") or "transparency" in picture.info:
-                picture = picture.convert("RGBA")
-                paper = Image.new("RGBA", picture.size, "white")
-                picture = Image.alpha_composite(paper, picture)
-            return np.asarray(picture.convert("L"), dtype=np.uint8).copy()
-    except UnidentifiedImageError:
-        raise DigitError(f"{name} is not an image Pillow can read: use a PNG or JPEG file") from None
+        with Image.open(io.BytesIO(source) if isinstance(source, bytes) else name) as opened:
+            picture = ImageOps.exif_transpose(opened).convert("RGBA")
+    except OSError as err:  # missing, unreadable, or not an image (UnidentifiedImageError)
+        raise DigitError(f"{name} cannot be read as an image ({type(err).__name__}): give a PNG or JPEG file") from None
+    return np.asarray(Image.alpha_composite(Image.new("RGBA", picture.size, "white"), picture).convert("L")).copy()
 
 
 def draw_strokes(strokes: Sequence[Sequence[tuple[float, float]]], size: tuple[int, int] = (280, 280),
@@ -216,17 +204,3 @@ STROKES: dict[int, list[list[tuple[int, int]]]] = {
     4: [[(165, 45), (75, 170), (210, 170)], [(165, 45), (165, 240)]],
     7: [[(75, 60), (205, 60), (120, 240)]],
 }
-
-
-# --------------------------------------------------------------------------------------------------
-# Reading digits with models
-
-
-def probabilities(models: dict[str, nn.Module], x: torch.Tensor) -> dict[str, torch.Tensor]:
-    """Each model's ten class probabilities (softmax of its scores) for one ``[784]`` image, on the CPU."""
-    out = {}
-    for name, model in models.items():
-        device = next(model.parameters()).device
-        logits = logits_of(model, x.reshape(1, -1).to(device))[0].float()
-        out[name] = torch.softmax(logits, dim=0).cpu()
-    return out
