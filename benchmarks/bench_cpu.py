@@ -81,7 +81,7 @@ def one_profile(model: str, threads: int, data_dir: str) -> dict:
 
     steps = PROFILED_STEPS[model]
     full = load_mnist(data_dir)
-    recipe = RunConfig(model=model).recipe.with_overrides(epochs=3)
+    recipe = RunConfig(model=model, epochs=3).recipe
     n = steps * recipe.batch_size
     data = Mnist(Split(full.train.x[:n], full.train.y[:n]), Split(full.val.x[:1000], full.val.y[:1000]), "subset")
     trainer = Trainer(build_model(model, 0), data, recipe, threads=threads, eval_every=10**9)

@@ -44,36 +44,25 @@ def main(argv: list[str] | None = None) -> int:
     from .config import ParameterError
     from .data import DataError
     from .runs import RunBusyError
-    from .series import SeriesError
-    from .training import TrainingDiverged
+    from .series import SeriesError, run_series
+    from .training import RunConfig, TrainingDiverged, train
 
     try:
-        return _dispatch(args)
+        if args.command == "run":
+            run_series(smoke=args.smoke, data_dir=args.data_dir, artifacts_dir=args.artifacts_dir)
+            return 0
+        config = RunConfig(model=args.model, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
+                           eval_every=args.eval_every, seed=args.seed, smoke=args.smoke)
+        result = train(config, data_dir=args.data_dir, artifacts_dir=args.artifacts_dir, device=args.device,
+                       resume=args.resume, progress=args.progress)
+        print(json.dumps({k: v for k, v in result.metrics.items() if k != "history"}, indent=1))
+        return 0
     except (ParameterError, DataError, SeriesError, RunBusyError, TrainingDiverged) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:  # the trainer has said where its checkpoint is and how to resume
         print("stopped.", file=sys.stderr)
         return 130
-
-
-def _dispatch(args: argparse.Namespace) -> int:
-    if args.command == "run":
-        from .series import run_series
-
-        run_series(smoke=args.smoke, data_dir=args.data_dir, artifacts_dir=args.artifacts_dir)
-        return 0
-
-    from .training import RunConfig
-    from .training import train as train_run
-
-    config = RunConfig(model=args.model, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
-                       eval_every=args.eval_every, seed=args.seed, smoke=args.smoke)
-    result = train_run(config, data_dir=args.data_dir, artifacts_dir=args.artifacts_dir, device=args.device,
-                       resume=args.resume, progress=args.progress)
-    summary = {k: v for k, v in result.metrics.items() if k != "history"}
-    print(json.dumps(summary, indent=1))
-    return 0
 
 
 if __name__ == "__main__":

@@ -22,22 +22,15 @@ from . import digits
 
 PNG_PREFIX = "data:image/png;base64,"
 
-# The pad's front end, in files shipped with the package (pyproject.toml, package-data); anywidget reads them.
-ESM = Path(__file__).with_name("canvas.js")
-CSS = Path(__file__).with_name("canvas.css")
-
 
 class DigitCanvas(anywidget.AnyWidget):
-    """A drawing pad: draw a digit (or choose a photo), press "Read it", see the 28 x 28 image and each model's
-    probabilities.
+    """The drawing pad. ``models`` maps a name to a trained model (``N x 784`` -> ``N x 10``). After a reading,
+    ``image`` holds the pad's picture as a 2-D uint8 array (dark ink on white) for the notebook's next cells, and
+    ``photo`` the photo's file name ("" for a drawing)."""
 
-    ``models`` maps a name to a trained model (``N x 784`` -> ``N x 10``). After a reading, ``image``
-    holds the pad's picture as a 2-D uint8 array (dark ink on white) for the notebook's next cells, and ``photo``
-    the photo's file name ("" for a drawing).
-    """
-
-    _esm = ESM
-    _css = CSS
+    # The front end, in files shipped with the package (pyproject.toml, package-data); anywidget reads them.
+    _esm = Path(__file__).with_name("canvas.js")
+    _css = Path(__file__).with_name("canvas.css")
     size = traitlets.Int(280).tag(sync=True)  # canvas width and height in pixels
     line_width = traitlets.Int(20).tag(sync=True)  # pen width: about MNIST's stroke width once scaled to 20 px
     drawing = traitlets.Unicode("").tag(sync=True)  # the canvas as a PNG data URL, sent on "Read it"

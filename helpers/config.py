@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 from .models import MODELS, Recipe
 
@@ -57,8 +57,10 @@ class RunConfig:
 
     @property
     def recipe(self) -> Recipe:
-        recipe = MODELS[self.model].recipe.with_overrides(self.epochs, self.batch_size, self.lr)
-        return recipe.with_overrides(epochs=1) if self.smoke and self.epochs is None else recipe
+        """The model's recipe with this config's epochs, batch size and lr where given (smoke: 1 epoch by default)."""
+        epochs = 1 if self.smoke and self.epochs is None else self.epochs
+        changes = {"epochs": epochs, "batch_size": self.batch_size, "lr": self.lr}
+        return replace(MODELS[self.model].recipe, **{k: v for k, v in changes.items() if v is not None})
 
     def describe(self) -> dict:
         """The config with its recipe spelled out: what the checkpoint and metrics record and the run id hashes."""

@@ -18,30 +18,24 @@ def in_colab() -> bool:
 
 def pick_device(device: str | torch.device = "auto") -> torch.device:
     """``"auto"`` picks CUDA when a GPU is visible, else the CPU; ``"cpu"``, ``"cuda"``, ``"cuda:N"`` force one."""
-    device = str(device) if isinstance(device, torch.device) else device
     if device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     try:
-        chosen = torch.device(device) if isinstance(device, str) else None
-    except RuntimeError:
+        chosen = torch.device(device) if isinstance(device, (str, torch.device)) else None
+    except RuntimeError:  # not a device name
         chosen = None
     if chosen is None or chosen.type not in ("cpu", "cuda"):
         raise ValueError(f"device={device!r} is not a device the series uses: use 'auto', 'cpu', 'cuda' or 'cuda:N'")
     if chosen.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(
-            f"device={device!r} asks for a GPU but PyTorch sees none. "
-            "Fix: use device='auto' or 'cpu', or (in Colab) Runtime > Change runtime type > GPU."
-        )
+        raise ValueError(f"device={device!r} asks for a GPU but PyTorch sees none. Fix: use device='auto' or 'cpu', "
+                         "or (in Colab) Runtime > Change runtime type > GPU.")
     return chosen
 
 
 def _cpu_flags() -> set[str]:
-    """The processor's feature flags as Linux reports them (empty elsewhere)."""
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as handle:
-            return next((set(line.split(":", 1)[1].split()) for line in handle if line.startswith("flags")), set())
-    except OSError:
-        return set()
+    """The words of /proc/cpuinfo, where Linux lists the processor's feature flags (empty elsewhere)."""
+    cpuinfo = Path("/proc/cpuinfo")
+    return set(cpuinfo.read_text(encoding="utf-8").split()) if cpuinfo.is_file() else set()
 
 
 def native_bf16(device: torch.device) -> bool:

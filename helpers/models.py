@@ -7,7 +7,7 @@ scores (logits). ``MODELS`` maps a name to its builder and its default recipe.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 
 import torch
 from torch import nn
@@ -32,10 +32,6 @@ class Recipe:
     bf16: bool = False  # run forward passes in bfloat16 autocast (CPU, and GPUs that support it)
     optimizer: str = "sgd"  # "sgd" (uses momentum, nesterov, weight_decay) or "adam" (uses betas, weight_decay)
     betas: tuple[float, float] = (0.9, 0.999)  # Adam's decay rates for its running gradient averages
-
-    def with_overrides(self, epochs=None, batch_size=None, lr=None) -> Recipe:
-        changes = {k: v for k, v in dict(epochs=epochs, batch_size=batch_size, lr=lr).items() if v is not None}
-        return replace(self, **changes)
 
     def as_dict(self) -> dict:
         """The recipe as JSON has it (tuples become lists), so that a recipe read back compares equal."""

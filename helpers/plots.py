@@ -97,7 +97,7 @@ class LiveErrors:
     def __init__(self, total_steps: int, title: str = "Training and validation error", every: float = 2.0):
         from IPython import get_ipython
 
-        self.title, self.every, self.drawn_at, self.curves, self.handle = title, every, -float("inf"), None, None
+        self.title, self.every, self.drawn_at, self.history, self.handle = title, every, -float("inf"), None, None
         self.bar = None
         if getattr(get_ipython(), "kernel", None) is None:  # no notebook to draw in
             from tqdm.auto import tqdm
@@ -108,7 +108,8 @@ class LiveErrors:
     def update(self, train_error: list, val_step: list, val_error: list, train_step: list | None = None) -> None:
         """The cumulative training error so far (after each step, or at ``train_step``) and the validation errors."""
         train_step = range(len(train_error)) if train_step is None else train_step
-        self.curves = (list(train_step), list(train_error), list(val_step), list(val_error))  # copies: lists grow
+        self.history = {"train": {"step": list(train_step), "error": list(train_error)},  # copies: the lists grow
+                        "val": {"step": list(val_step), "error": list(val_error)}}
         if self.bar is not None:
             self.bar.update(val_step[-1] - self.bar.n)
             self.bar.set_postfix(val_err=f"{val_error[-1]:.2f}%")
@@ -118,9 +119,7 @@ class LiveErrors:
     def _draw(self) -> None:
         from IPython.display import display
 
-        train_step, train_error, val_step, val_error = self.curves
-        history = {"train": {"step": train_step, "error": train_error}, "val": {"step": val_step, "error": val_error}}
-        fig = error_curves(history, title=f"{self.title} (step {val_step[-1]:,})")
+        fig = error_curves(self.history, title=f"{self.title} (step {self.history['val']['step'][-1]:,})")
         if self.handle is None:
             self.handle = display(fig, display_id=True)
         else:
@@ -131,5 +130,5 @@ class LiveErrors:
     def close(self) -> None:
         if self.bar is not None:
             self.bar.close()
-        elif self.curves is not None:
+        elif self.history is not None:
             self._draw()

@@ -17,6 +17,7 @@ from helpers import canvas, digits
 from helpers.models import build_model
 
 ROOT = Path(__file__).resolve().parents[1]
+PACKAGE = Path(canvas.__file__).parent  # the installed package in the colab session
 
 
 def seven(size=(280, 280)) -> np.ndarray:
@@ -64,9 +65,9 @@ def test_the_pads_front_end_files_ship_with_the_package_and_reach_the_browser(mo
     """canvas.js and canvas.css sit next to canvas.py (in an installed copy too: the colab session of noxfile.py
     runs this test on a non-editable install) and anywidget sends their text, not their path."""
     state = canvas.DigitCanvas(models).get_state()
-    assert canvas.ESM.read_text(encoding="utf-8") == state["_esm"]
+    assert (PACKAGE / "canvas.js").read_text(encoding="utf-8") == state["_esm"]
     assert "export default { render }" in state["_esm"] and "mnist-read" in state["_esm"]
-    assert canvas.CSS.read_text(encoding="utf-8") == state["_css"] and ".mnist-pad {" in state["_css"]
+    assert (PACKAGE / "canvas.css").read_text(encoding="utf-8") == state["_css"] and ".mnist-pad {" in state["_css"]
     pyproject = ROOT / "pyproject.toml"
     if pyproject.is_file():  # a checkout: every file the package runs that is not Python is declared package data
         shipped = tomllib.loads(pyproject.read_text(encoding="utf-8"))["tool"]["setuptools"]["package-data"]
