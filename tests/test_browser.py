@@ -2,7 +2,8 @@
 then in JupyterLab) that shows ``helpers.canvas.DigitCanvas`` with trained models; headless Chromium,
 driven by Selenium, draws digits on it with real mouse events, presses "Read it", and must see the digit
 it drew as the CNN's answer, with the 28 x 28 image it received; then it chooses a phone-sized photo of a digit
-with "Photo ..." and must see that digit read too.
+with "Photo ...", must see that digit read too, and a second cell must find the photo's name and picture on the
+kernel's side of the pad (what notebook 06, section 6 reads).
 
 Where the installed Jupyter Notebook is a classic one (6.x), the same test runs in it instead: noxfile.py's
 colab session installs Notebook 6.5.7 with Colab's widget stack (ipywidgets 7.7.1, widgetsnbextension 3.6.10,
@@ -122,7 +123,8 @@ models = {{name: training.train(training.RunConfig(model=name, epochs={EPOCHS}),
           for name in {MODELS!r}}}
 pad = canvas.DigitCanvas(models)
 pad"""
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source)])
+    check = 'print(f"the kernel has {pad.photo!r}, {pad.image.shape}")'  # what notebook 06, section 6 reads
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source), nbformat.v4.new_code_cell(check)])
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nbformat.write(nb, path)
 
@@ -324,6 +326,13 @@ def test_a_digit_drawn_with_the_mouse_is_read_by_the_cnn(ui, server, browser):
     if shots:
         browser.save_screenshot(str(Path(shots) / f"{ui}_photo.png"))
     assert shown[0].text == "3", f"chose a photo of a 3, the page shows {shown[0].text}"
+    # the kernel knows it was a photo, and holds the pad's picture: run the second cell as a person does
+    second = browser.find_elements(By.CSS_SELECTOR, page["cell"])[1]
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", second)
+    second.find_element(By.CSS_SELECTOR, page["editor"]).click()
+    ActionChains(browser).key_down(Keys.SHIFT).send_keys(Keys.ENTER).key_up(Keys.SHIFT).perform()
+    _wait(browser, 30, lambda d: f"the kernel has 'photo_{ui}.jpg', (280, 280)" in second.text,
+          "the second cell's output: the photo's name and the pad's picture", log)
     notes = log.with_name(f"notes_{ui}.txt")
     notes.write_text("not a photo")
     browser.find_element(By.CSS_SELECTOR, ".mnist-file").send_keys(str(notes))
