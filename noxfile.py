@@ -5,7 +5,8 @@
 
 Both run the tests that need no papermill (test_notebooks runs the series and nbval, test_learners_path and
 test_speed_notebook run notebooks; test_reproduction trains on the real MNIST; test_lint runs ruff, which no stack
-changes). In `colab` these include the drawing
+changes) against the package installed in the session, not the checkout's `helpers/`: they run in a copy of the
+checkout made without it. In `colab` these include the drawing
 pad's browser test (tests/test_browser.py, when Chromium and the real MNIST files are there) in classic Notebook
 6.5.7 on Colab's widget stack; `colab` then runs the whole series in smoke mode with papermill on Colab's IPython
 and ipykernel. The wheels come from PyPI: Linux torch wheels are CUDA builds, so each environment downloads
@@ -15,6 +16,7 @@ about 2.6 GB (nvidia-* libraries included).
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -25,20 +27,20 @@ nox.options.sessions = ["colab"]
 ROOT = Path(__file__).resolve().parent
 
 # Google Colab's runtime (Python 3.13): every package that the notebooks and `helpers` import and Colab preinstalls, at
-# the version Colab ships, kept here only. Source: Colab's published pip freeze (github.com/googlecolab/backend-info),
-# 2026-08-19, for ipywidgets, widgetsnbextension (the classic front end of ipywidgets 7), anywidget, tqdm and filelock;
-# torch, torchvision, numpy, matplotlib, ipykernel and IPython as recorded here before (Colab's runtime as of 2026-11).
-# Not pinned yet: Pillow and traitlets (imported by notebook 06 and helpers.canvas), whose Colab versions are not
-# recorded here; pip takes what the pins above allow.
+# the version Colab ships, kept here only. Source: Colab's published pip freeze (github.com/googlecolab/backend-info,
+# pip-freeze.txt), 2026-08-19, for ipywidgets, widgetsnbextension (the classic front end of ipywidgets 7), anywidget,
+# tqdm, filelock, Pillow and traitlets (imported by notebook 06 and helpers.canvas), and jupyter_client and nbformat
+# (what runs a notebook's kernel and reads its file); torch, torchvision, numpy, matplotlib, ipykernel and IPython as
+# recorded here before (Colab's runtime as of 2026-11).
 COLAB = ["torch==2.11.0", "torchvision==0.26.0", "numpy==2.1.3", "matplotlib==3.10.0", "ipykernel==6.17.1",
          "ipython==7.34.0", "ipywidgets==7.7.1", "widgetsnbextension==3.6.10", "anywidget==0.9.21", "tqdm==4.67.3",
-         "filelock==3.32.3"]
+         "filelock==3.32.3", "pillow==11.3.0", "traitlets==5.7.1", "jupyter_client==7.4.9", "nbformat==5.11.1"]
 # The front end closest to Colab's for the drawing pad's browser test (tests/test_browser.py): classic Jupyter
 # Notebook 6.5.7, which runs ipywidgets 7 through widgetsnbextension.
 CLASSIC_FRONT_END = ["notebook==6.5.7", "selenium>=4.20"]
 # The floors of pyproject.toml's [project] dependencies and requires-python.
 MINIMUMS = ["torch==2.4.0", "torchvision==0.19.0", "numpy==1.24.4", "matplotlib==3.7.0", "tqdm==4.64.0"]
-# What the tests import besides the package and its pad's widget libraries.
+# What the tests import besides the package and its pad's widget libraries (nbformat: Colab's, pinned above).
 TEST_TOOLS = ["pytest>=8", "pytest-xdist>=3.6", "nbformat>=5.10", "nbstripout>=0.8"]
 # Fails, naming them, when installed versions differ from the pins given as arguments.
 CHECK_PINS = """
@@ -52,6 +54,38 @@ NO_PAPERMILL = ["--ignore=tests/test_notebooks.py", "--ignore=tests/test_reprodu
                 "--ignore=tests/test_learners_path.py", "--ignore=tests/test_speed_notebook.py",
                 "--ignore=tests/test_lint.py",
                 "--deselect=tests/test_cli.py::test_a_failing_notebook_is_reported_in_one_message"]
+# Tests of the checkout's own `helpers/` folder, which the sessions' copy of the checkout has not: its README's table
+# against the notebooks (no stack changes that), and the setup cell's local branch, which imports `helpers` from it.
+CHECKOUT_ONLY = ["--ignore=tests/test_taught.py",
+                 "--deselect=tests/test_colab_setup.py::test_local_checkout_installs_nothing_and_imports_helpers_from_it"]
+# The real MNIST files, for the tests that use them: the copy of the checkout has no ../shared/data beside it.
+REAL_DATA = {"MNIST_DATA_DIR": os.environ.get("MNIST_DATA_DIR", str(ROOT.parent / "shared" / "data"))}
+# Fails unless `helpers` is imported from the session's site-packages when the current folder is on sys.path first
+# (as pytest's `pythonpath = ["."]` puts it): the installed package, never a checkout's folder.
+CHECK_INSTALLED = """
+import sysconfig
+from pathlib import Path
+import helpers
+site = Path(sysconfig.get_paths()["purelib"]).resolve()
+assert Path(helpers.__file__).resolve().is_relative_to(site), f"helpers from {helpers.__file__}, not from {site}"
+print("helpers from", helpers.__file__)
+"""
+
+
+def checkout_without_the_package(session: nox.Session) -> Path:
+    """A copy of the checkout without `helpers/` (nor environments, git data, runs or data): in it, `import helpers`
+    finds only the installed package, while the tests, `benchmarks` and `tools` import by name as in the checkout."""
+    copy = Path(session.create_tmp()) / "checkout"
+    shutil.rmtree(copy, ignore_errors=True)
+    skipped = {"helpers", ".git", ".venv", ".nox", ".mnist", ".device", "artifacts", "data", "build"}
+
+    def ignore(folder: str, names: list[str]) -> list[str]:
+        top = Path(folder) == ROOT
+        return [n for n in names if (top and n in skipped) or n in ("__pycache__", "artifacts", "data")
+                or n.endswith((".egg-info", "_cache"))]
+
+    shutil.copytree(ROOT, copy, ignore=ignore)
+    return copy
 
 
 def git_url() -> str:
@@ -61,13 +95,13 @@ def git_url() -> str:
 
 
 # The notebooks' setup cell, run by IPython as Colab runs it (a stand-in google.colab module; the git URL of
-# sys.argv[1] in place of GitHub's): the first run installs the package with --no-deps; run again once `helpers` has
-# been imported (Run all a second time), it installs nothing, raises nothing and names the commit in use.
+# sys.argv[1] in place of GitHub's), in the copy of the checkout without `helpers/`: the first run installs the
+# package, from that commit, with --no-deps; run again once `helpers` has been imported (Run all a second time), it
+# installs nothing and raises nothing.
 RUN_SETUP_CELL = """
-import sys, types
+import json, sys, types
 from importlib.metadata import distribution
-sys.path.insert(0, "tools")
-import notebooks
+from tools import notebooks
 from IPython.testing.globalipapp import start_ipython
 from IPython.utils.capture import capture_output
 sys.modules["google.colab"] = types.ModuleType("google.colab")
@@ -78,12 +112,13 @@ shell = start_ipython()
 first = shell.run_cell(cell)
 assert first.success, first.error_in_exec
 shell.run_cell("import helpers")
+source = json.loads(distribution("mnist-series").read_text("direct_url.json"))
+assert source["vcs_info"]["commit_id"] == commit, source
 record = next(f for f in distribution("mnist-series").files if f.name == "RECORD").locate()
 installed = record.stat().st_mtime_ns
 with capture_output() as said:
     second = shell.run_cell(cell)
 assert second.success, second.error_in_exec
-assert f"commit {commit[:12]} is in use; nothing installed" in said.stdout, said.stdout
 assert record.stat().st_mtime_ns == installed, "the second run reinstalled the package"
 print("setup cell: installed", sys.modules["helpers"].__file__, "; run again:", said.stdout.strip())
 """
@@ -94,20 +129,21 @@ def colab(session: nox.Session) -> None:
     session.install("--only-binary=:all:", *COLAB)
     session.install(*TEST_TOOLS, "papermill>=2.6", *CLASSIC_FRONT_END, *COLAB)  # COLAB again: nothing may move it
     session.run("python", "-c", CHECK_PINS, *COLAB)
-    session.run("python", "-P", "-c", RUN_SETUP_CELL, git_url())  # -P: the checkout is not on sys.path
-    session.run("python", "-m", "pip", "check", success_codes=[0, 1])  # shows conflicts, as Colab's pip would
-    session.run("python", "-P", "-c", "import helpers, torch, IPython; print('helpers from', helpers.__file__, "
-                "'| torch', torch.__version__, '| IPython', IPython.__version__)")
-    # `pytest`, not `python -m pytest`: the checkout stays off sys.path, so `helpers` is the installed copy.
-    session.run("pytest", "-q", "-p", "no:cacheprovider", *NO_PAPERMILL, *session.posargs,
-                env={"OMP_NUM_THREADS": "1"})
+    with session.chdir(checkout_without_the_package(session)):  # `import helpers` finds the installed copy only
+        session.run("python", "-c", RUN_SETUP_CELL, git_url())
+        session.run("python", "-m", "pip", "check", success_codes=[0, 1])  # shows conflicts, as Colab's pip would
+        session.run("python", "-c", CHECK_INSTALLED)
+        session.run("python", "-c", "import torch, IPython; print('torch', torch.__version__, '| IPython', "
+                    "IPython.__version__)")
+        session.run("python", "-m", "pytest", "-q", "-p", "no:cacheprovider", *NO_PAPERMILL, *CHECKOUT_ONLY,
+                    *session.posargs, env={"OMP_NUM_THREADS": "1", **REAL_DATA})
     # The series, as `python -m helpers run --smoke` runs it from the checkout (papermill needs the notebooks folder),
     # on $MNIST_DATA_DIR when set (CI sets it when it has the real files), else on small synthetic IDX files.
     tmp = Path(session.create_tmp())
     data = os.environ.get("MNIST_DATA_DIR") or str(tmp / "data")
     if not os.environ.get("MNIST_DATA_DIR"):
-        session.run("python", "-c", f"import sys; sys.path.insert(0, 'tests'); from conftest import make_mnist; "
-                    f"from pathlib import Path; make_mnist(Path({data!r}), 4096, 1024)")
+        session.run("python", "-c", f"from pathlib import Path; from tests.conftest import make_mnist; "
+                    f"make_mnist(Path({data!r}), 4096, 1024)")
     printed = session.run("python", "-m", "helpers", "run", "--smoke", "--data-dir", data, "--artifacts-dir",
                           str(tmp / "runs"), env={"OMP_NUM_THREADS": "1"}, silent=True)
     print(printed, end="")
@@ -122,5 +158,7 @@ def minimums(session: nox.Session) -> None:
     session.install(*TEST_TOOLS, "anywidget", "ipython")  # IPython: the setup cell is transformed as Jupyter does
     session.install("--no-deps", ".")
     session.run("python", "-c", "import torch, numpy; print('torch', torch.__version__, '| numpy', numpy.__version__)")
-    session.run("pytest", "-q", "-p", "no:cacheprovider", *NO_PAPERMILL, *session.posargs,
-                env={"OMP_NUM_THREADS": "1"})
+    with session.chdir(checkout_without_the_package(session)):  # `import helpers` finds the installed copy only
+        session.run("python", "-c", CHECK_INSTALLED)
+        session.run("python", "-m", "pytest", "-q", "-p", "no:cacheprovider", *NO_PAPERMILL, *CHECKOUT_ONLY,
+                    *session.posargs, env={"OMP_NUM_THREADS": "1", **REAL_DATA})

@@ -5,14 +5,14 @@
    others), on the quiet machine and beside a background load.
 2. The post's loop against the trainer (the post's recipe, a few epochs), quiet and busy.
 3. Time to 99 % test accuracy: the peer's recipe (``peer_recipe.py``) against ``cnn_fast``, quiet
-   (``bench_time_to_99.py`` runs each of them).
+   (``benchmarks.bench_time_to_99`` runs each of them).
 4. Where the time goes: PyTorch's profiler over a few dozen steps of ``seed_linear`` and ``cnn``, quiet and busy.
 
 The background load is one CPU-bound process that this script starts and stops itself (``fresh_runs.LOAD``),
 like a second notebook training. Every measured run happens in a fresh process after a pause, the order of the
 variants alternating from one repeat to the next (``fresh_runs.py``).
 
-    python benchmarks/bench_cpu.py --data-dir ../shared/data            # about 25 minutes on 2 cores
+    python -m benchmarks.bench_cpu --data-dir ../shared/data            # about 25 minutes on 2 cores
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ import sys
 import time
 from pathlib import Path
 
-from fresh_runs import (
+from benchmarks.fresh_runs import (
     LOAD_TEXT,
     alternating,
     background_load,
@@ -36,7 +36,6 @@ from fresh_runs import (
 )
 
 ROOT = Path(__file__).resolve().parent.parent
-HERE = Path(__file__).resolve().parent
 PROFILED = [("seed_linear", 1, False), ("cnn", 2, False), ("cnn", 2, True), ("cnn", 1, True)]
 PROFILED_STEPS = {"seed_linear": 1000, "cnn": 40}  # enough steps that the loop's fixed costs do not show
 
@@ -45,9 +44,7 @@ def one_run(kind: str, model: str, threads: int, epochs: int, data_dir: str, see
     """Train once in this process (``kind``: "trainer" or "post") and return the loop time."""
     import torch
 
-    sys.path.insert(0, str(ROOT))
-    from reference import post_loop
-
+    from benchmarks.reference import post_loop
     from helpers.data import load_mnist
     from helpers.evaluation import evaluate
     from helpers.models import build_model
@@ -74,7 +71,6 @@ def one_profile(model: str, threads: int, data_dir: str) -> dict:
     import torch
     from torch.profiler import ProfilerActivity, profile
 
-    sys.path.insert(0, str(ROOT))
     from helpers.data import Mnist, Split, load_mnist
     from helpers.models import build_model
     from helpers.training import RunConfig, Trainer
@@ -101,7 +97,8 @@ def one_profile(model: str, threads: int, data_dir: str) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.bench_cpu", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data-dir", default=os.environ.get("MNIST_DATA_DIR", str(ROOT.parent / "shared" / "data")))
     parser.add_argument("--models", nargs="+", default=["seed_linear", "softmax", "mlp", "cnn", "cnn_fast"])
     parser.add_argument("--repeats", type=int, default=2)
@@ -129,9 +126,7 @@ def main() -> None:
 
     import torch
 
-    sys.path.insert(0, str(ROOT))
-    from bench_time_to_99 import summarise
-
+    from benchmarks.bench_time_to_99 import summarise
     from helpers.models import MODELS
 
     cores = os.cpu_count()
@@ -147,8 +142,8 @@ def main() -> None:
     for busy in (False, True):
         with background_load(busy):
             for repeat, (kind, model, threads, epochs) in alternating(cases, args.repeats):
-                run = run_fresh([sys.executable, __file__, "--one", kind, model, str(threads), str(epochs),
-                                 str(repeat), "--data-dir", args.data_dir], args.pause)
+                run = run_fresh([sys.executable, "-m", "benchmarks.bench_cpu", "--one", kind, model, str(threads),
+                                 str(epochs), str(repeat), "--data-dir", args.data_dir], args.pause)
                 runs.append({**run, "busy": busy})
                 print(f"{'busy' if busy else 'quiet':>5} {kind:>7} {model:>11} threads {threads}, {epochs} epoch(s): "
                       f"{run['seconds']:7.2f} s, error {run['val_error']:.2f} %", flush=True)
@@ -179,7 +174,7 @@ def main() -> None:
     if "time_to_99" in args.parts:
         every, ttn = 10, []
         for seed, variant in seeds_and_variants(args.seeds, ["peer", "ours"]):
-            run = run_fresh([sys.executable, str(HERE / "bench_time_to_99.py"), "--one", variant, str(seed),
+            run = run_fresh([sys.executable, "-m", "benchmarks.bench_time_to_99", "--one", variant, str(seed),
                              "--data-dir", args.data_dir, "--every", str(every)], args.pause + 2)
             ttn.append(run)
             print(f"time to 99 %: {variant:>4} seed {seed}: {run['seconds_to_99']} s, final accuracy "
@@ -189,8 +184,8 @@ def main() -> None:
         profiles = []
         for model, threads, busy in PROFILED:
             with background_load(busy):
-                out = run_fresh([sys.executable, __file__, "--profile", model, str(threads), "--data-dir",
-                                 args.data_dir], args.pause)
+                out = run_fresh([sys.executable, "-m", "benchmarks.bench_cpu", "--profile", model, str(threads),
+                                 "--data-dir", args.data_dir], args.pause)
             profiles.append({**out, "busy": busy})
             print(f"profile {model} {threads} thread(s) {'busy' if busy else 'quiet'}: "
                   f"{out['wall_us_per_step']:.0f} us a step, top op {out['top_ops'][0]['op']}", flush=True)

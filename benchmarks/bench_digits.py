@@ -8,7 +8,7 @@ loaded when ``artifacts_dir`` already holds the finished run, with each model's 
 For comparison: the originals, the originals through ``to_mnist``, and the light-on-black canvas simply
 shrunk to 28 x 28 without ``to_mnist`` (what feeding a drawing straight in does).
 
-    OMP_NUM_THREADS=1 python benchmarks/bench_digits.py --data-dir ../shared/data   # about 4 min, trained models
+    OMP_NUM_THREADS=1 python -m benchmarks.bench_digits --data-dir ../shared/data   # about 4 min, trained models
 """
 
 from __future__ import annotations
@@ -17,13 +17,11 @@ import argparse
 import json
 import os
 import platform
-import sys
 import time
 from datetime import date
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
 CANVAS = (280, 420)  # height, width of the drawing canvas
 SCALES = (4.0, 9.0)  # each digit is enlarged by a factor drawn uniformly from this range
@@ -77,7 +75,8 @@ def main() -> None:
     from helpers.evaluation import logits_of
     from helpers.training import RunConfig, train
 
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.bench_digits", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data-dir", default=os.environ.get("MNIST_DATA_DIR", str(ROOT.parent / "shared" / "data")))
     parser.add_argument("--artifacts-dir", default=str(ROOT / "artifacts"), help="where the models' runs are "
                         "(trained there first when missing; the same folders as the notebooks')")

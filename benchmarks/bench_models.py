@@ -5,7 +5,7 @@ validation set, unless ``--holdout N``), for each model and seed, and records wh
 validation first reached each target error. Time-to-target is the training-loop time at that
 validation (validations included), so its resolution is the recipe's validation cadence.
 
-    python benchmarks/bench_models.py --data-dir ../shared/data --models cnn --seeds 0 1 2
+    python -m benchmarks.bench_models --data-dir ../shared/data --models cnn --seeds 0 1 2
 """
 
 from __future__ import annotations
@@ -15,27 +15,26 @@ import json
 import os
 import platform
 import statistics
-import sys
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
 TARGETS = (7.43, 2.0, 1.0, 0.5)  # the post's error, then 98 %, 99 % and 99.5 % accuracy
 
 
 def main() -> None:
     import torch
-    from fresh_runs import held_out, timed_fit
 
+    from benchmarks.fresh_runs import held_out, timed_fit
     from helpers.data import load_mnist
     from helpers.environment import device_name, pick_device
     from helpers.evaluation import evaluate
     from helpers.models import MODELS, build_model, count_parameters
     from helpers.training import RunConfig, Trainer
 
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.bench_models", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data-dir", default=os.environ.get("MNIST_DATA_DIR", str(ROOT.parent / "shared" / "data")))
     parser.add_argument("--models", nargs="+", default=list(MODELS), choices=list(MODELS))
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])

@@ -4,7 +4,7 @@ e.g. an AVX2-only cloud CPU), and what ``helpers.environment.native_bf16`` decid
 
 Each measurement runs in a fresh process (the cap is read when oneDNN starts), alternating the order.
 
-    python benchmarks/bench_precision.py                 # about 2 minutes on 2 cores
+    python -m benchmarks.bench_precision                 # about 2 minutes on 2 cores
 """
 
 from __future__ import annotations
@@ -27,7 +27,6 @@ def one_run(precision: str, steps: int) -> dict:
     import torch
     from torch.nn import functional as F
 
-    sys.path.insert(0, str(ROOT))
     from helpers.environment import native_bf16
     from helpers.models import build_model
 
@@ -55,7 +54,8 @@ def one_run(precision: str, steps: int) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.bench_precision", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--steps", type=int, default=30)
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "precision.json"))
@@ -72,8 +72,8 @@ def main() -> None:
             env = {k: v for k, v in os.environ.items() if k != "ONEDNN_MAX_CPU_ISA"}
             if cap:
                 env["ONEDNN_MAX_CPU_ISA"] = cap
-            out = subprocess.run([sys.executable, __file__, "--one", precision, str(args.steps)], env=env,
-                                 capture_output=True, text=True, check=True)
+            command = [sys.executable, "-m", "benchmarks.bench_precision", "--one", precision, str(args.steps)]
+            out = subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True, check=True)
             run = json.loads(out.stdout.strip().splitlines()[-1])
             runs.append(run)
             print(f"oneDNN {cap or 'uncapped':>8} {precision}: {run['ms_per_step']:6.1f} ms a step "

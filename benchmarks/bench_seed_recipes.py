@@ -6,7 +6,7 @@ with larger batches at proportionally larger learning rates, for several seeds, 
 official test digits). Reports the final error and the training-loop time at the first validation
 (every ``--eval-every`` steps) at or below 7.43 %.
 
-    python benchmarks/bench_seed_recipes.py --data-dir ../shared/data
+    python -m benchmarks.bench_seed_recipes --data-dir ../shared/data
 """
 
 from __future__ import annotations
@@ -15,12 +15,10 @@ import argparse
 import json
 import os
 import platform
-import sys
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
 CANDIDATES = ((32, 0.08, 25), (64, 0.16, 12), (128, 0.32, 12), (256, 0.5, 10))  # batch, lr, epochs
 TARGET = 7.43
@@ -28,15 +26,16 @@ TARGET = 7.43
 
 def main() -> None:
     import torch
-    from fresh_runs import held_out, timed_fit
 
+    from benchmarks.fresh_runs import held_out, timed_fit
     from helpers.data import load_mnist
     from helpers.environment import device_name, pick_device
     from helpers.evaluation import evaluate
     from helpers.models import Recipe, build_model
     from helpers.training import Trainer
 
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.bench_seed_recipes", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data-dir", default=os.environ.get("MNIST_DATA_DIR", str(ROOT.parent / "shared" / "data")))
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--eval-every", type=int, default=100)

@@ -10,7 +10,7 @@ loop's alone, for both recipes: it stops while the model is scored (see ``peer_r
 is the loop time spent before the first validation at >= 99 % accuracy (error <= 1 %); ``null`` when a run never
 gets there. Writes per run: seconds and step to 99 %, final accuracy, loop time and the validation history.
 
-    python benchmarks/bench_time_to_99.py --data-dir ../shared/data --seeds 0 1 2
+    python -m benchmarks.bench_time_to_99 --data-dir ../shared/data --seeds 0 1 2
 
 Scoring 10,000 digits every 10 steps costs more than the training itself (about 1.7 s a validation for the CNN
 on one busy core): on the 2-core dev machine one seed of both recipes took about 2.5 minutes.
@@ -27,7 +27,7 @@ import sys
 import time
 from pathlib import Path
 
-from fresh_runs import machine, run_fresh, seeds_and_variants, write_json
+from benchmarks.fresh_runs import machine, run_fresh, seeds_and_variants, write_json
 
 ROOT = Path(__file__).resolve().parent.parent
 FAST = "cnn_fast"  # the series' recipe built for time to accuracy
@@ -58,10 +58,7 @@ def one_run(variant: str, seed: int, data_dir: str, every: int, threads: int | N
     """Train once in this process and return its measurements."""
     import torch
 
-    sys.path.insert(0, str(ROOT))
-    sys.path.insert(0, str(ROOT / "benchmarks"))
-    from peer_recipe import train_peer
-
+    from benchmarks.peer_recipe import train_peer
     from helpers.data import load_mnist
     from helpers.environment import pick_device
 
@@ -87,7 +84,8 @@ def one_run(variant: str, seed: int, data_dir: str, every: int, threads: int | N
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.bench_time_to_99", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data-dir", default=os.environ.get("MNIST_DATA_DIR", str(ROOT.parent / "shared" / "data")))
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--every", type=int, default=10, help="validate on the test digits every this many steps")
@@ -108,8 +106,8 @@ def main() -> None:
 
     runs = []
     for seed, variant in seeds_and_variants(args.seeds, args.variants):
-        command = [sys.executable, __file__, "--one", variant, str(seed), "--data-dir", args.data_dir,
-                   "--every", str(args.every), "--device", args.device] + (
+        command = [sys.executable, "-m", "benchmarks.bench_time_to_99", "--one", variant, str(seed),
+                   "--data-dir", args.data_dir, "--every", str(args.every), "--device", args.device] + (
                        ["--threads", str(args.threads)] if args.threads else [])
         run = run_fresh(command, args.pause)
         runs.append(run)

@@ -6,7 +6,8 @@ the post's loop (``benchmarks/reference.py``'s ``post_loop``: DataLoader over Te
 twice a step) and ``helpers.training.Trainer``. Prints the median loop times, their ratio, both
 validation errors and peak memory, and writes everything to a JSON file.
 
-    python benchmarks/bench_training.py --data-dir ../shared/data --seeds 0 1 2
+    python -m benchmarks.bench_training --data-dir ../shared/data --seeds 0 1 2
+    python -m benchmarks.bench_training --device cuda --out benchmarks/results/gpu/training.json   # on a GPU
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import sys
 import time
 from pathlib import Path
 
-from fresh_runs import machine, run_fresh, seeds_and_variants, write_json
+from benchmarks.fresh_runs import machine, run_fresh, seeds_and_variants, write_json
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -29,10 +30,8 @@ def one_run(variant: str, seed: int, data_dir: str, device: str, epochs: int) ->
     """Train once in this process and return its measurements."""
     import torch
 
-    sys.path.insert(0, str(ROOT))
-    from fresh_runs import timed_fit
-    from reference import post_loop
-
+    from benchmarks.fresh_runs import timed_fit
+    from benchmarks.reference import post_loop
     from helpers.data import load_mnist
     from helpers.environment import device_name, pick_device
     from helpers.evaluation import evaluate
@@ -64,11 +63,12 @@ def one_run(variant: str, seed: int, data_dir: str, device: str, epochs: int) ->
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.bench_training", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data-dir", default=os.environ.get("MNIST_DATA_DIR", str(ROOT.parent / "shared" / "data")))
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--epochs", type=int, default=25)
-    parser.add_argument("--device", default="auto")
+    parser.add_argument("--device", default="auto", help="cpu, cuda or auto (default: the GPU when there is one)")
     parser.add_argument("--variants", nargs="+", default=["post", "fast"], choices=["post", "fast"])
     parser.add_argument("--pause", type=float, default=10.0, help="seconds to let the machine settle between runs")
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "training.json"))
@@ -82,8 +82,8 @@ def main() -> None:
     # Alternate which loop goes first: a run right after another one can be slower while the machine
     # reclaims the memory the previous process freed.
     for seed, variant in seeds_and_variants(args.seeds, args.variants):
-        command = [sys.executable, __file__, "--one", variant, str(seed), "--data-dir", args.data_dir,
-                   "--device", args.device, "--epochs", str(args.epochs)]
+        command = [sys.executable, "-m", "benchmarks.bench_training", "--one", variant, str(seed),
+                   "--data-dir", args.data_dir, "--device", args.device, "--epochs", str(args.epochs)]
         run = run_fresh(command, args.pause, keep_thread_settings=True)
         runs.append(run)
         print(f"{variant:>5} seed {seed}: loop {run['train_seconds']:7.2f} s | val error {run['val_error']:.2f} % "

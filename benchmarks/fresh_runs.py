@@ -3,6 +3,8 @@
 A fresh process per run keeps one run's warm caches, allocator state and thread pools out of the next; a pause
 before each run lets the machine settle; reversing the order of the variants on every other repeat spreads slow
 spells of a shared machine over all of them. A child prints its measurements as one JSON line, the last it prints.
+A child is a benchmark module started again (``[sys.executable, "-m", "benchmarks.<name>", ...]``) from the
+repository root, where ``benchmarks`` and ``helpers`` are importable by name.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from pathlib import Path
 # A CPU-bound neighbour, like a second notebook training: PyTorch on one thread, matrix products without a pause.
 LOAD = "import torch\ntorch.set_num_threads(1)\na = torch.rand(256, 256)\nwhile True:\n    a = (a @ a).tanh_()\n"
 LOAD_TEXT = "one process: PyTorch, 1 thread, 256x256 matrix products without a pause"
+ROOT = Path(__file__).resolve().parent.parent  # the repository root: the children run there
 
 
 def alternating(cases: Sequence, repeats: int) -> Iterator[tuple[int, object]]:
@@ -38,14 +41,15 @@ def seeds_and_variants(seeds: Sequence[int], variants: Sequence[str]) -> Iterato
 
 
 def run_fresh(command: Sequence[str], pause: float, *, keep_thread_settings: bool = False) -> dict:
-    """Sleep ``pause`` seconds, run ``command`` in a new process and return the JSON line it printed last.
+    """Sleep ``pause`` seconds, run ``command`` in a new process in the repository root and return the JSON line it
+    printed last.
 
     Thread counts set in this shell's environment are removed unless ``keep_thread_settings``: the child sets its
     own. A failed child stops the benchmark with the end of its error output."""
     time.sleep(pause)
     env = dict(os.environ) if keep_thread_settings else {
         k: v for k, v in os.environ.items() if not k.endswith("_NUM_THREADS")}
-    out = subprocess.run(list(command), capture_output=True, text=True, env=env)
+    out = subprocess.run(list(command), capture_output=True, text=True, env=env, cwd=ROOT)
     if out.returncode:
         sys.exit(f"{' '.join(command[1:])} failed:\n{out.stderr[-3000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])

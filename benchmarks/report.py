@@ -1,10 +1,11 @@
-"""The README's result tables, written from the benchmarks' JSON files, so the two cannot drift apart.
+"""The results tables, written from the benchmarks' JSON files, so the tables and the JSON cannot drift apart.
 
-Each table sits in README.md between ``<!-- results:NAME -->`` and ``<!-- /results:NAME -->``.
+Every table sits in benchmarks/README.md between ``<!-- results:NAME -->`` and ``<!-- /results:NAME -->``; the
+front page, README.md, holds one short block written the same way, ``results:headline``.
 
-    python benchmarks/report.py          # print the tables
-    python benchmarks/report.py --check  # exit 1 if README.md differs from the JSON files (a test runs this)
-    python benchmarks/report.py --write  # rewrite the tables in README.md after a benchmark run
+    python -m benchmarks.report          # print the tables
+    python -m benchmarks.report --check  # exit 1 if a table differs from the JSON files (a test checks the same)
+    python -m benchmarks.report --write  # rewrite the tables after a benchmark run
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results"
-README = ROOT / "README.md"
+TABLES_PAGE = ROOT / "benchmarks" / "README.md"  # every table, with what it measures
+FRONT_PAGE = ROOT / "README.md"  # the headline block only
 POST_ERROR = 7.43  # the seed post's validation error (%)
 
 
@@ -253,47 +255,88 @@ def time_to_99() -> str:
     return "\n".join(lines)
 
 
+def headline() -> str:
+    """The front page's short table: one line per result, each from the JSON file of its full table."""
+    models_report, speed, cpu_report, digits_report = load("models"), load("training"), load("cpu"), load("digits")
+    seed_runs = [r for r in models_report["runs"] if r["model"] == "seed_linear"]
+    cnn_runs = [r for r in models_report["runs"] if r["model"] == "cnn"]
+    s, race = speed["summary"], cpu_report["time_to_99"]["summary"]
+    same = s["post"]["val_errors"] == s["fast"]["val_errors"]
+    drawn = digits_report["results"]["large_off_centre_dark_on_light"]
+    reports = (models_report, speed, cpu_report, digits_report)
+    dates = sorted(r["date"][:10] for r in reports)
+    torch = ", ".join(sorted({r["torch"] for r in reports}))
+    lines = [
+        "| | result |",
+        "|---|---|",
+        f"| the post reproduced (notebook 03; the post: {POST_ERROR} %) | "
+        f"{percent_list(r['val_error'] for r in seed_runs)} validation error "
+        f"(seeds {', '.join(str(r['seed']) for r in seed_runs)}) |",
+        f"| the post's loop against this project's trainer ({speed['epochs']} epochs) | "
+        f"**{s['speedup']:.1f}×** faster: {s['post']['median_seconds']:.1f} s against "
+        f"{s['fast']['median_seconds']:.1f} s" + (", with the same errors |" if same else " |"),
+        f"| `cnn` (notebook 05) | **{statistics.mean(r['val_error'] for r in cnn_runs):.2f} %** test error "
+        f"(mean of seeds {', '.join(str(r['seed']) for r in cnn_runs)}) |",
+        f"| time to 99 % test accuracy: `cnn_fast` against the fastest public recipe | "
+        f"**{race['ours']['median_seconds_to_99']:.2f} s** against {race['peer']['median_seconds_to_99']:.2f} s |",
+        f"| your digits (notebook 06): test digits redrawn large, off-centre, dark on white | "
+        f"`cnn` reads {drawn['cnn']['accuracy']:.2f} % of them |",
+        "",
+        f"Measured on the CPU of a {speed['machine'].rsplit(' / ', 1)[1].removesuffix(' CPUs')}-core virtual machine, "
+        f"torch {torch}, {dates[0]} to {dates[-1]}.",
+    ]
+    return "\n".join(lines)
+
+
+# The blocks of each page: every table in benchmarks/README.md, the headline on the front page.
 TABLES = {"reproduction": reproduction, "training": training, "cpu": cpu, "profile": profile, "precision": precision,
-          "models": models,
-          "time_to_99": time_to_99, "digits": digits, "seed_recipes": seed_recipes}
+          "models": models, "time_to_99": time_to_99, "digits": digits, "seed_recipes": seed_recipes}
+HEADLINE = {"headline": headline}
+PAGES = {TABLES_PAGE: TABLES, FRONT_PAGE: HEADLINE}
 
 
 def block(name: str) -> re.Pattern:
     return re.compile(rf"(<!-- results:{name} -->)(.*?)(<!-- /results:{name} -->)", re.S)
 
 
-def render(readme: str) -> str:
-    """``readme`` with every results block replaced by its table from the JSON files."""
-    for name, make in TABLES.items():
+def render(page: str, tables: dict = TABLES, where: str = "benchmarks/README.md") -> str:
+    """``page`` (the text of ``where``) with each block of ``tables`` replaced by its table from the JSON files."""
+    for name, make in tables.items():
         pattern = block(name)
-        if not pattern.search(readme):
-            raise SystemExit(f"README.md has no <!-- results:{name} --> block: add one where its table belongs")
+        if not pattern.search(page):
+            raise SystemExit(f"{where} has no <!-- results:{name} --> block: add one where its table belongs")
         table = make()
-        readme = pattern.sub(lambda m, t=table: f"{m.group(1)}\n{t}\n{m.group(3)}", readme)
-    return readme
+        page = pattern.sub(lambda m, t=table: f"{m.group(1)}\n{t}\n{m.group(3)}", page)
+    return page
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.report", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     mode = parser.add_mutually_exclusive_group()
-    mode.add_argument("--check", action="store_true", help="exit 1 if README.md's tables differ from the JSON")
-    mode.add_argument("--write", action="store_true", help="rewrite the tables in README.md")
+    mode.add_argument("--check", action="store_true", help="exit 1 if a table differs from the JSON")
+    mode.add_argument("--write", action="store_true", help="rewrite the tables in benchmarks/README.md and README.md")
     args = parser.parse_args()
     if not (args.check or args.write):
-        for name, make in TABLES.items():
-            print(f"## {name}\n{make()}\n")
+        for tables in PAGES.values():
+            for name, make in tables.items():
+                print(f"## {name}\n{make()}\n")
         return 0
-    current = README.read_text()
-    updated = render(current)
-    if args.write:
-        README.write_text(updated)
-        print("README.md tables written from", RESULTS.relative_to(ROOT))
-        return 0
-    if updated != current:
-        stale = [n for n in TABLES if block(n).search(current).group(2) != block(n).search(updated).group(2)]
-        print(f"README.md tables out of date: {', '.join(stale)}; run python benchmarks/report.py --write")
+    stale = []
+    for path, tables in PAGES.items():
+        current = path.read_text()
+        updated = render(current, tables, str(path.relative_to(ROOT)))
+        if args.write:
+            path.write_text(updated)
+            print(path.relative_to(ROOT), "tables written from", RESULTS.relative_to(ROOT))
+        else:
+            stale += [f"{path.relative_to(ROOT)} {n}" for n in tables
+                      if block(n).search(current).group(2) != block(n).search(updated).group(2)]
+    if stale:
+        print(f"tables out of date: {', '.join(stale)}; run python -m benchmarks.report --write")
         return 1
-    print("README.md tables match", RESULTS.relative_to(ROOT))
+    if args.check:
+        print("tables match", RESULTS.relative_to(ROOT))
     return 0
 
 

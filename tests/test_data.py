@@ -10,7 +10,7 @@ from urllib.error import URLError
 import pytest
 import torch
 import torchvision.datasets.mnist as mnist_module
-from conftest import SHARED_DATA, make_mnist, synthetic_digits, write_idx
+from conftest import ENV_DATA, SHARED_DATA, make_mnist, synthetic_digits, write_idx
 from torchvision.datasets import MNIST
 
 from helpers import data
@@ -151,10 +151,13 @@ def test_shift_images_moves_pixels_and_fills_with_zeros():
     assert data.shift_images(edge.flatten()[None], torch.tensor([[-1, 0]]), 1).sum() == 0  # fell off the edge
 
 
-@pytest.mark.skipif(not (SHARED_DATA / "MNIST" / "raw").is_dir(), reason="real MNIST not on this machine")
+REAL = next((Path(p).resolve() for p in (ENV_DATA, SHARED_DATA) if p and (Path(p) / "MNIST" / "raw").is_dir()), None)
+
+
+@pytest.mark.skipif(REAL is None, reason="real MNIST not on this machine ($MNIST_DATA_DIR or ../shared/data)")
 def test_the_real_files_match_the_published_checksums():
-    assert ensure_mnist(SHARED_DATA) == SHARED_DATA
-    mnist = load_mnist(SHARED_DATA)
+    assert ensure_mnist(REAL) == REAL
+    mnist = load_mnist(REAL)
     assert (len(mnist.train), len(mnist.val)) == (60_000, 10_000)
     assert torch.bincount(mnist.val.y).tolist()[:3] == [980, 1135, 1032]
 

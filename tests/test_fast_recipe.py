@@ -1,10 +1,13 @@
 """The CNN built for time to accuracy (``cnn_fast``) and its recipe; the peer's baseline in benchmarks/."""
 
+from types import SimpleNamespace
+
 import pytest
 import torch
-from peer_recipe import PeerNet, build_peer, normalise, train_peer
 from torch.nn import functional as F
 
+from benchmarks import peer_recipe
+from benchmarks.peer_recipe import PeerNet, build_peer, normalise, train_peer
 from helpers.data import load_mnist
 from helpers.models import MODELS, Recipe, build_model, count_parameters
 from helpers.training import RunConfig, Trainer, build_optimizer, train
@@ -66,13 +69,28 @@ def test_peer_normalisation_is_torchvisions():
     assert torch.allclose(normalise(x), expected, atol=1e-6)
 
 
-def test_peer_loop_learns_and_keeps_its_clock_apart_from_scoring(tiny_mnist):
+def test_peer_loop_learns_and_keeps_its_clock_apart_from_scoring(tiny_mnist, monkeypatch):
+    """On a stand-in clock where each training step takes 1 s and each scoring 100 s, the loop's seconds count the
+    steps alone: the first validation comes before any step, and scoring never counts."""
+    now = [0.0]
+
+    def step_loss(*args, **kwargs):
+        now[0] += 1.0
+        return nll_loss(*args, **kwargs)
+
+    def scoring(*args, **kwargs):
+        now[0] += 100.0
+        return test_error(*args, **kwargs)
+
+    nll_loss, test_error = F.nll_loss, peer_recipe.test_error
+    monkeypatch.setattr(peer_recipe, "time", SimpleNamespace(perf_counter=lambda: now[0]))
+    monkeypatch.setattr(F, "nll_loss", step_loss)  # the loss of a training step; scoring takes no loss
+    monkeypatch.setattr(peer_recipe, "test_error", scoring)
     data = load_mnist(str(tiny_mnist), "cpu")  # 640 training digits: 3 steps of 256
     out = train_peer(data, seed=0, eval_every=1)
     h = out["history"]
     assert out["steps"] == 3 and h["step"] == [0, 1, 2, 3]
-    assert h["seconds"][0] < 0.01 and h["seconds"] == sorted(h["seconds"])  # no step before the first validation
-    assert abs(h["seconds"][-1] - out["loop_seconds"]) < 1e-3
+    assert h["seconds"] == [0.0, 1.0, 2.0, 3.0] and out["loop_seconds"] == 3.0  # 400 s of scoring left out
     assert h["error"][0] > 50.0 and h["error"][-1] < h["error"][0]
 
 
