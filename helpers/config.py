@@ -1,9 +1,11 @@
-"""What a training run computes, checked before any work: a bad parameter stops with one line that names it."""
+"""Parameters, declared once: each field of a config carries its default, what it accepts and its help, and the
+checks, the error messages and the command line (``add_arguments``) are made from that declaration."""
 
 from __future__ import annotations
 
+import argparse
 import math
-from dataclasses import asdict, dataclass, replace
+from dataclasses import MISSING, asdict, dataclass, field, fields, replace
 
 from .models import MODELS, Recipe
 
@@ -12,48 +14,89 @@ class ParameterError(ValueError):
     """A parameter has a value the series cannot use; the message names it and what is accepted."""
 
 
-def _check_positive(name: str, value, kind: type, none_means: str | None = "the model's own recipe") -> None:
-    if value is None and none_means:
-        return
-    allowed = (int, float) if kind is float else (int,)
-    if isinstance(value, bool) or not isinstance(value, allowed) or not (value > 0 and math.isfinite(value)):
-        what = "a positive number" if kind is float else "a positive whole number"
-        suffix = f" (or None for {none_means})" if none_means else ""
-        raise ParameterError(f"{name}={value!r} is not accepted: {name} must be {what}{suffix}")
+@dataclass(frozen=True)
+class Accepts:
+    """What one parameter accepts: a ``kind`` (bool, int, float or str), from ``least`` up (``positive``: above 0),
+    one of ``choices``, or None when ``none`` says what None means."""
+
+    kind: type
+    least: float | None = None
+    positive: bool = False
+    choices: tuple = ()
+    none: str = ""
+
+    def __str__(self) -> str:
+        if self.choices:
+            text = "one of " + ", ".join(map(repr, self.choices))
+        elif self.kind is bool:
+            text = "True or False"
+        else:
+            text = ("a positive " if self.positive else "a ") + ("whole number" if self.kind is int else "number")
+            text += f" >= {self.least}" if self.least is not None else ""
+        return text + (f" (or None for {self.none})" if self.none else "")
+
+    def allows(self, value) -> bool:
+        if value is None:
+            return bool(self.none)
+        if self.kind in (bool, str):
+            return type(value) is self.kind and (not self.choices or value in self.choices)
+        numbers = (int, float) if self.kind is float else (int,)
+        return (isinstance(value, numbers) and not isinstance(value, bool) and math.isfinite(value)
+                and value >= (self.least or 0) and (value > 0 or not self.positive))
 
 
-def _check_whole(name: str, value) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ParameterError(f"{name}={value!r} is not accepted: {name} must be a whole number >= 0")
+def knob(default, help: str, accepts: Accepts):
+    """A dataclass field that is a parameter: its default, its help (for the command line) and what it accepts."""
+    return field(default=default, metadata={"help": help, "accepts": accepts})
 
 
-def check_flag(name: str, value) -> None:
-    if not isinstance(value, bool):
-        raise ParameterError(f"{name}={value!r} is not accepted: {name} must be True or False")
+def check(name: str, value, accepts: Accepts) -> None:
+    """One line that names the parameter and what it accepts, when ``value`` is not accepted."""
+    if not accepts.allows(value):
+        raise ParameterError(f"{name}={value!r} is not accepted: {name} must be {accepts}")
+
+
+class Checked:
+    """A mixin for dataclasses of knobs: every field is checked when the object is made."""
+
+    def __post_init__(self) -> None:
+        for spec in fields(self):
+            check(spec.name, getattr(self, spec.name), spec.metadata["accepts"])
+
+
+def add_arguments(parser: argparse.ArgumentParser, config: type, only: tuple[str, ...] = ()) -> None:
+    """One ``--option`` per knob of the dataclass ``config`` (or those named in ``only``): ``--no-NAME`` for a flag
+    that is on by default."""
+    for spec in (spec for spec in fields(config) if spec.name in (only or [spec.name])):
+        accepts, default = spec.metadata["accepts"], spec.default if spec.default is not MISSING else None
+        name, help = spec.name.replace("_", "-"), spec.metadata["help"]
+        if accepts.kind is bool:
+            flag, action = (f"--no-{name}", "store_false") if default else (f"--{name}", "store_true")
+            parser.add_argument(flag, dest=spec.name, action=action, help=help + (" (on unless given)" * default))
+        else:
+            shown = f"None: {accepts.none}" if default is None else default
+            parser.add_argument(f"--{name}", dest=spec.name, type=accepts.kind, default=default,
+                                help=f"{help}{f': {accepts}' * bool(accepts.choices)} (default: {shown})")
+
+
+RECIPE = "the model's own recipe"
+POSITIVE_INT = Accepts(int, positive=True)
+FLAG = Accepts(bool)
 
 
 @dataclass(frozen=True)
-class RunConfig:
+class RunConfig(Checked):
     """Everything that decides what a training run computes. Two runs with equal configs on the same
     data give the same results on the CPU; checkpoints are only ever resumed into an equal config."""
 
-    model: str = "seed_linear"
-    epochs: int | None = None  # None: the model's recipe
-    batch_size: int | None = None
-    lr: float | None = None
-    eval_every: int = 500
-    seed: int = 0
-    smoke: bool = False  # the first 4,096 training and 1,024 validation digits, one epoch unless epochs says more
-
-    def __post_init__(self) -> None:
-        if not isinstance(self.model, str) or self.model not in MODELS:
-            raise ParameterError(f"model={self.model!r} is unknown: choose one of {', '.join(map(repr, MODELS))}")
-        _check_positive("epochs", self.epochs, int)
-        _check_positive("batch_size", self.batch_size, int)
-        _check_positive("lr", self.lr, float)
-        _check_positive("eval_every", self.eval_every, int, none_means=None)
-        _check_whole("seed", self.seed)
-        check_flag("smoke", self.smoke)
+    model: str = knob("seed_linear", "the model and its recipe (notebook 02 lists them)",
+                      Accepts(str, choices=tuple(MODELS)))
+    epochs: int | None = knob(None, "epochs to train", Accepts(int, positive=True, none=RECIPE))
+    batch_size: int | None = knob(None, "samples per step", Accepts(int, positive=True, none=RECIPE))
+    lr: float | None = knob(None, "learning rate", Accepts(float, positive=True, none=RECIPE))
+    eval_every: int = knob(500, "validate on the whole validation set every this many steps", POSITIVE_INT)
+    seed: int = knob(0, "initial weights and shuffles", Accepts(int, least=0))
+    smoke: bool = knob(False, "the same work on the first 4,096 / 1,024 digits, one epoch", FLAG)
 
     @property
     def recipe(self) -> Recipe:
@@ -65,3 +108,24 @@ class RunConfig:
     def describe(self) -> dict:
         """The config with its recipe spelled out: what the checkpoint and metrics record and the run id hashes."""
         return {**asdict(self), "recipe": self.recipe.as_dict()}
+
+
+@dataclass(frozen=True)
+class RunOptions(Checked):
+    """Where a run reads and writes, and how it behaves; none of it changes what the run computes."""
+
+    data_dir: str = knob("data", "folder that holds MNIST/raw, downloaded there when missing ('data': $MNIST_DATA_DIR "
+                         "when it is set)", Accepts(str))
+    artifacts_dir: str = knob("artifacts", "checkpoints, metrics, figures and executed notebooks go here", Accepts(str))
+    device: str = knob("auto", "auto (a GPU when there is one), cpu, cuda or cuda:N", Accepts(str))
+    resume: bool = knob(True, "resume the run's checkpoint; --no-resume starts afresh, moving the earlier run aside "
+                        "(never deleted)", FLAG)
+    progress: bool = knob(True, "show a progress bar", FLAG)
+
+
+@dataclass(frozen=True)
+class LadderConfig(Checked):
+    """Notebook 07's own parameters, checked the same way."""
+
+    repeats: int = knob(3, "timings of each rung; the fastest is kept", POSITIVE_INT)
+    race: bool = knob(True, "race three recipes to 99 % accuracy", FLAG)

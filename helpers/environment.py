@@ -10,6 +10,8 @@ from pathlib import Path
 
 import torch
 
+from .config import ParameterError
+
 
 def in_colab() -> bool:
     """True inside a Google Colab runtime."""
@@ -25,10 +27,11 @@ def pick_device(device: str | torch.device = "auto") -> torch.device:
     except RuntimeError:  # not a device name
         chosen = None
     if chosen is None or chosen.type not in ("cpu", "cuda"):
-        raise ValueError(f"device={device!r} is not a device the series uses: use 'auto', 'cpu', 'cuda' or 'cuda:N'")
+        raise ParameterError(f"device={device!r} is not a device the series uses: use 'auto', 'cpu', 'cuda' or "
+                             "'cuda:N'")
     if chosen.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"device={device!r} asks for a GPU but PyTorch sees none. Fix: use device='auto' or 'cpu', "
-                         "or (in Colab) Runtime > Change runtime type > GPU.")
+        raise ParameterError(f"device={device!r} asks for a GPU but PyTorch sees none. Fix: use device='auto' or "
+                             "'cpu', or (in Colab) Runtime > Change runtime type > GPU.")
     return chosen
 
 

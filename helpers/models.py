@@ -100,7 +100,7 @@ class ModelSpec:
     summary: str
     # CPU threads for training (None: PyTorch's default, all cores). A linear model's steps are a few tiny operations
     # that only lose from being split, and beside another busy program they lose a lot: one thread, always. The
-    # README's CPU table (benchmarks/bench_cpu.py) measures both counts for every model.
+    # CPU table in benchmarks/README.md (benchmarks/bench_cpu.py) measures both counts for every model.
     cpu_threads: int | None = None
 
 
