@@ -98,28 +98,38 @@ class LiveErrors:
         from IPython import get_ipython
 
         self.title, self.every, self.drawn_at, self.history, self.handle = title, every, -float("inf"), None, None
+        self.total, self.step, self.train = total_steps, 0, None
         self.bar = None
         if getattr(get_ipython(), "kernel", None) is None:  # no notebook to draw in
             from tqdm.auto import tqdm
 
-            self.bar = tqdm(total=total_steps, unit="step", mininterval=0.5, dynamic_ncols=True,
+            self.bar = tqdm(total=total_steps, unit="step", mininterval=0, miniters=1, dynamic_ncols=True,
                             desc=title.split(":")[0])
 
-    def update(self, train_error: list, val_step: list, val_error: list, train_step: list | None = None) -> None:
-        """The cumulative training error so far (after each step, or at ``train_step``) and the validation errors."""
-        train_step = range(len(train_error)) if train_step is None else train_step
-        self.history = {"train": {"step": list(train_step), "error": list(train_error)},  # copies: the lists grow
-                        "val": {"step": list(val_step), "error": list(val_error)}}
+    def update(self, step: int, val_step: list, val_error: list, train=None) -> None:
+        """Progress to ``step``, with the validation errors so far and the training curve: ``(steps, errors)`` of
+        the cumulative training error, or a function that returns them (called only when the figure is drawn)."""
+        self.step, self.train = step, train if callable(train) or train is None else tuple(map(list, train))
+        self.history = {"val": {"step": list(val_step), "error": list(val_error)}}  # copies: the lists grow
         if self.bar is not None:
-            self.bar.update(val_step[-1] - self.bar.n)
-            self.bar.set_postfix(val_err=f"{val_error[-1]:.2f}%")
+            self.bar.update(step - self.bar.n)
+            if val_error:
+                self.bar.set_postfix(val_err=f"{val_error[-1]:.2f}%", refresh=False)
         elif time.monotonic() - self.drawn_at >= self.every:
             self._draw()
 
     def _draw(self) -> None:
         from IPython.display import display
 
-        fig = error_curves(self.history, title=f"{self.title} (step {self.history['val']['step'][-1]:,})")
+        steps, errors = self.train() if callable(self.train) else self.train or ((), ())
+        self.history["train"] = {"step": list(steps), "error": list(errors)}
+        fig = error_curves(self.history, title=f"{self.title}\nstep {self.step:,} of {self.total:,}")
+        if self.step < self.total:
+            fig.axes[0].axvline(self.step, color="grey", linewidth=0.8, linestyle=":")
+            fig.axes[0].set_xlim(0, self.total)
+        if (steps[-1] if len(steps) else -1) < self.step - 1:
+            fig.axes[0].text(0.99, 0.97, "training curve: tallied at the end of each epoch", ha="right", va="top",
+                             transform=fig.axes[0].transAxes, fontsize=8, color="grey")
         if self.handle is None:
             self.handle = display(fig, display_id=True)
         else:

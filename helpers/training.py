@@ -17,7 +17,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from . import plots
-from .config import ParameterError, RunConfig, check_flag
+from .config import FLAG, ParameterError, RunConfig, check
 from .data import Mnist, fingerprint, load_mnist, shift_images
 from .environment import cpu_threads, device_name, native_bf16, pick_device
 from .evaluation import evaluate
@@ -85,7 +85,8 @@ class Trainer:
                         "val_step": [], "val_loss": [], "val_error": [], "val_seconds": []}
         self.epoch = self.step = 0
         self.seconds = 0.0
-        self.after_validation = None  # called with the trainer after every validation (a live figure)
+        self.show, self.show_every, self.show_at = None, 0.5, 0.0  # show(trainer): progress, after each validation
+        # and every show_every seconds (a bar, a live figure), counted on the host, off the training clock
 
     def fit(self, after_epoch=None) -> None:
         """Train to the end of the recipe; ``after_epoch(trainer)`` runs after each epoch (a checkpoint)."""
@@ -109,11 +110,11 @@ class Trainer:
             losses.append(loss.detach())  # kept on the device: no host sync per step
             scores.append(logits.detach())
             if self.step % self.eval_every == 0:  # after the backward pass, before the update, like the post
-                self.seconds += self.clock() - start  # scoring is not training time
-                self.validate()
-                start = self.clock()
+                start = self.off_the_clock(start, self.validate)
             self.update()
             self.step += 1
+            if self.show is not None and time.monotonic() >= self.show_at:
+                start = self.off_the_clock(start, self.report)
         self.tally(first, losses, scores)
         self.seconds += self.clock() - start
         self.epoch += 1
@@ -151,8 +152,19 @@ class Trainer:
             self.history[key].append(value)
         if not math.isfinite(loss):
             self.diverged(self.step, loss, "validation loss")
-        if self.after_validation is not None:
-            self.after_validation(self)
+        self.report()
+
+    def report(self) -> None:
+        """Show the progress so far, if anyone is watching, and note when to show it next."""
+        if self.show is not None:
+            self.show(self)
+        self.show_at = time.monotonic() + self.show_every
+
+    def off_the_clock(self, start: float, work) -> float:
+        """Count the training time since ``start``, then run ``work()`` (scoring, drawing) uncounted; a new start."""
+        self.seconds += self.clock() - start
+        work()
+        return self.clock()
 
     def tally(self, first: int, losses: list, scores: list) -> None:
         """The epoch's per-step loss and hits, in a few large operations; one sync to catch a blow-up."""
@@ -194,8 +206,8 @@ def train(config: RunConfig, *, data_dir: str = "data", artifacts_dir: str | Pat
     folder (``helpers.runs``), the checkpoint to resume from, the recipe to its end with a checkpoint after every
     epoch, the metrics. A finished run is loaded, not retrained; ``resume=False`` moves an earlier run aside.
     ``progress``: the error figure drawn live in a notebook, a progress bar elsewhere."""
-    check_flag("resume", resume)
-    check_flag("progress", progress)
+    check("resume", resume, FLAG)
+    check("progress", progress, FLAG)
     device, artifacts_dir = pick_device(device), check_artifacts_dir(artifacts_dir)
     if data is None:
         data = load_mnist(data_dir, device, smoke=config.smoke)
@@ -228,22 +240,23 @@ def train(config: RunConfig, *, data_dir: str = "data", artifacts_dir: str | Pat
 def _fit(trainer: Trainer, run: RunFolder, progress: bool) -> tuple[float, float]:
     """``trainer.fit()`` with a checkpoint after every epoch, progress shown, and what to do when it stops; returns
     the validation loss and error after the last step."""
-    title = f"{run.config['model']}: training and validation error"
-    live = plots.LiveErrors(trainer.total_steps, title) if progress else None
+    live = plots.LiveErrors(trainer.total_steps, f"{run.config['model']}: training and validation error") if progress \
+        else None
     per_epoch = trainer.total_steps // trainer.recipe.epochs
 
-    def show(t: Trainer) -> None:
-        tallied = min(t.step, t.epoch * per_epoch)  # the training curve is tallied once per epoch
+    def curve() -> tuple[range, list]:  # read from the device only when a figure is drawn
+        tallied = min(trainer.step, trainer.epoch * per_epoch)  # the training curve is tallied once per epoch
         stride = max(1, tallied // 1000)
-        train_error = cumulative(t.history, tallied)[1][::stride].tolist()
-        live.update(train_error, t.history["val_step"], t.history["val_error"], range(0, tallied, stride))
+        return range(0, tallied, stride), cumulative(trainer.history, tallied)[1][::stride].tolist()
+
+    def show(t: Trainer) -> None:
+        live.update(t.step, t.history["val_step"], t.history["val_error"], curve)
 
     def after_epoch(t: Trainer) -> None:
         run.save(_checkpoint(t))
-        if live is not None:
-            show(t)
+        t.report()
 
-    trainer.after_validation = show if live is not None else None
+    trainer.show = show if live is not None else None
     try:
         trainer.fit(after_epoch)
         loss, error = (value.item() for value in evaluate(trainer.model, trainer.data.val))
@@ -260,7 +273,7 @@ def _fit(trainer: Trainer, run: RunFolder, progress: bool) -> tuple[float, float
         print(f"\nInterrupted at step {trainer.step:,}: {saved}. Run the same cell or command again to resume.")
         raise
     finally:
-        trainer.after_validation = None
+        trainer.show = None
         if live is not None:
             live.close()
 

@@ -21,7 +21,6 @@ import torch  # noqa: E402  (after the thread count above)
 from helpers.data import Mnist, Split
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO / "benchmarks"))  # the yardsticks (reference.py, peer_recipe.py) live there
 SHARED_DATA = REPO.parent / "shared" / "data"
 ENV_DATA = os.environ.get("MNIST_DATA_DIR")  # read before the autouse fixture below removes it
 
@@ -73,11 +72,13 @@ def without_wall_clock(metrics: dict) -> dict:
     return metrics
 
 
-def start_cli(*args: str) -> subprocess.Popen:
-    """``python -m helpers ARGS`` in a new process, its output captured. A shell without job control starts
-    background commands with SIGINT ignored (and Python then never raises KeyboardInterrupt): the child gets the
-    default disposition, as from a terminal."""
-    return subprocess.Popen([sys.executable, "-m", "helpers", *args], cwd=REPO, stdout=subprocess.PIPE,
+def start_cli(*args: str, hook: tuple[str, ...] = ()) -> subprocess.Popen:
+    """``python -m helpers ARGS`` in a new process, its output captured; with ``hook``, ``python -m tests.cli_hooks
+    HOOK -- ARGS`` (something happens at a given epoch). A shell without job control starts background commands with
+    SIGINT ignored (and Python then never raises KeyboardInterrupt): the child gets the default disposition, as from
+    a terminal."""
+    command = ["tests.cli_hooks", *hook, "--"] if hook else ["helpers"]
+    return subprocess.Popen([sys.executable, "-m", *command, *args], cwd=REPO, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True,
                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
 
