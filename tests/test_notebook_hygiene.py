@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import importlib.util
+import copy
 import json
 import subprocess
 import sys
@@ -12,11 +12,10 @@ import nbformat
 import pytest
 from nbformat import v4
 
+from tools import notebooks as tool
+
 ROOT = Path(__file__).resolve().parents[1]
 TOOL = ROOT / "tools" / "notebooks.py"
-_spec = importlib.util.spec_from_file_location("notebook_tool", TOOL)
-tool = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(tool)
 
 
 @pytest.mark.parametrize("path", tool.notebooks(), ids=lambda path: path.name)
@@ -41,7 +40,7 @@ def repo(tmp_path: Path) -> Path:
     (tmp_path / "notebooks").mkdir()
     cells = [
         v4.new_markdown_cell(f"# Alpha\n\n{tool.badge('owner/repo', 'main', NAME)}\n\nWhat it does."),
-        v4.new_code_cell(tool.setup_source("owner/repo", "main"), metadata={"tags": ["setup"]}),
+        v4.new_code_cell(tool.setup_source("owner/repo", "main"), metadata=copy.deepcopy(tool.SETUP_METADATA)),
         v4.new_code_cell("seed = 0\nsmoke = False", metadata={"tags": ["parameters"]}),
         v4.new_code_cell("print(seed)"),
     ]
@@ -87,6 +86,7 @@ BROKEN = {  # how to break the checkout -> words the problem line must contain
                      "nbformat 4.4"),
     "invalid nbformat": (lambda r: edit(r, lambda nb, c: c[0].update(outputs=[])), "not a valid notebook"),
     "not json": (lambda r: (r / NAME).write_text('{"cells": ['), "not a valid notebook"),
+    "setup not a form": (lambda r: edit(r, lambda nb, c: c[1]["metadata"].pop("cellView")), SYNC),
     "no setup tag": (lambda r: edit(r, lambda nb, c: c[1]["metadata"].update(tags=[])), "`setup`"),
     "setup not first": (lambda r: edit(r, lambda nb, c: c.insert(1, dict(v4.new_code_cell("1", id="y")))), "`setup`"),
     "no parameters": (lambda r: edit(r, lambda nb, c: c[2]["metadata"].update(tags=[])), "0 cells tagged `param"),
@@ -96,7 +96,7 @@ BROKEN = {  # how to break the checkout -> words the problem line must contain
     "badge slug": (lambda r: replace(r, NAME, "github/owner/repo/blob", "github/fork/repo/blob"), SYNC),
     "badge target": (lambda r: replace(r, NAME, "blob/main/notebooks/01_alpha", "blob/main/notebooks/02_beta"), SYNC),
     "install slug": (lambda r: replace(r, NAME, 'github.com/owner/repo@main\\"', 'github.com/fork/repo@dev\\"'), SYNC),
-    "edited setup": (lambda r: replace(r, NAME, "--no-deps --force-reinstall", "--upgrade torch"), SYNC),
+    "edited setup": (lambda r: replace(r, NAME, "--quiet --no-deps", "--upgrade torch"), SYNC),
     "no GPU": (lambda r: edit(r, lambda nb, c: nb["metadata"].pop("accelerator")), "GPU"),
     "kernel": (lambda r: edit(r, lambda nb, c: nb["metadata"]["kernelspec"].update(name="ir")), "kernelspec"),
     "readme no badge": (lambda r: replace(r, "README.md", "[![Open", "[Open"), "no single Colab badge for " + NAME),

@@ -50,58 +50,28 @@ def badge(repository: str, branch: str, notebook: str) -> str:
 
 
 def setup_source(repository: str, branch: str) -> str:
-    """The setup cell: the first code cell of every notebook, tagged ``setup``.
+    """The setup cell: the first code cell of every notebook, tagged ``setup``, shown in Colab as a form (its title).
 
-    In Colab, the first run of a session installs ``helpers`` from GitHub; a later run (Run all again, with other
-    parameters) installs nothing and says which version is in use. Updating is explicit: Runtime > Restart session
-    (the next run installs the newest), or ``update_helpers = True``.
+    In Colab, and only when ``helpers`` cannot be imported yet, it installs this repository's package with --no-deps,
+    so Colab's own torch, torchvision, numpy and matplotlib stay exactly as they are; a second Run all in the same
+    runtime installs nothing. A failed install stops there with one line that says what to check. Elsewhere (a
+    checkout whose requirements.txt installed the package, papermill, CI) it does nothing.
     """
     url = f"https://github.com/{repository}"
-    return f'''\
-# Setup: in Colab, install this series' small `helpers` package from GitHub, once per session; Colab's own
-# torch, torchvision, numpy and matplotlib are left exactly as they are (--no-deps). Locally, use the checkout.
-import importlib.metadata
+    return f"""\
+# @title Setup: in Colab, install this series' small `helpers` package (once per runtime)
 import importlib.util
-import os
 import sys
-from pathlib import Path
 
-update_helpers = False  # Colab: True installs the newest `helpers` even though this session already uses one
-
-
-def helpers_version() -> str:
-    """The installed `helpers`: its version and the commit it was installed from."""
-    import json
-
-    installed = importlib.metadata.distribution("mnist-series")
-    source = json.loads(installed.read_text("direct_url.json") or "{{}}")
-    return f"{{installed.version}}, commit {{source.get('vcs_info', {{}}).get('commit_id', 'unknown')[:12]}}"
+if "google.colab" in sys.modules and importlib.util.find_spec("helpers") is None:  # Colab's torch stays as it is
+    %pip install --quiet --no-deps "mnist-series @ git+{url}@{branch}"
+    importlib.invalidate_caches()
+    if importlib.util.find_spec("helpers") is None:  # %pip does not raise when the install fails
+        raise RuntimeError("helpers did not install: check that this runtime is online, then run this cell again")"""
 
 
-if "google.colab" in sys.modules:
-    in_use = "helpers" in sys.modules  # imported by an earlier run: Python keeps using that version
-    if in_use and not update_helpers:
-        print(f"`helpers` {{helpers_version()}} is in use; nothing installed. For the newest: "
-              "Runtime > Restart session, then run the notebook again (or set update_helpers = True).")
-    else:
-        os.environ["GIT_TERMINAL_PROMPT"] = "0"  # a wrong or private repository fails at once, with no password prompt
-        %pip install --quiet --no-deps --force-reinstall "mnist-series @ git+{url}@{branch}"
-        importlib.invalidate_caches()
-        if importlib.util.find_spec("helpers") is None:  # %pip does not raise when the install fails
-            raise RuntimeError(
-                "Could not install `helpers` from {url} (branch {branch}): "
-                "check that this address opens in a browser and that the runtime is online, then run this cell again."
-            )
-        print(f"`helpers` {{helpers_version()}} installed from "
-              "{url} (branch {branch})")
-        if in_use:
-            raise RuntimeError("The session still uses the `helpers` it imported before: set update_helpers = False, "
-                               "choose Runtime > Restart session, then run the notebook again.")
-else:  # a local checkout: import `helpers` from it (a pip-installed copy works as well)
-    checkout = next((p for p in [Path.cwd(), *Path.cwd().parents] if (p / "helpers").is_dir()), None)
-    if checkout:
-        sys.path.insert(0, str(checkout))'''
-
+# A form in Colab (only its title shows) and a collapsed input in Jupyter.
+SETUP_METADATA = {"cellView": "form", "jupyter": {"source_hidden": True}, "tags": ["setup"]}
 
 
 def notebooks(root: Path = ROOT) -> list[Path]:
@@ -117,6 +87,7 @@ def synced(nb, notebook: str, repository: str, branch: str):
     nb = copy.deepcopy(nb)
     for cell in tagged(nb, "setup"):
         cell.source = setup_source(repository, branch)
+        cell.metadata.update(copy.deepcopy(SETUP_METADATA))
     if nb.cells and nb.cells[0].cell_type == "markdown":
         nb.cells[0].source = BADGE.sub(badge(repository, branch, notebook), nb.cells[0].source)
     return nb
