@@ -6,11 +6,13 @@ import json
 import shutil
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 from conftest import REPO
 
 from helpers.series import NOTEBOOKS, run_series
+from tools import site
 
 
 def outputs_of(path: Path) -> list[dict]:
@@ -45,6 +47,19 @@ def test_series_runs_headlessly_then_reexecutes_with_the_same_outputs(tmp_path, 
             assert metrics["val_error"] <= on_synthetic, (model, metrics["val_error"])
     figures = {p.name for p in (artifacts / "figures").glob("*.png")}
     assert {"01_sample_digits.png", "04_seed_linear_error_curves.png", "05_compare_curves.png"} <= figures
+
+    # The series' website (tools/site.py), built from these executed copies and checked in headless Chromium: every
+    # page loads without a console error, every image loads, every internal link resolves, each notebook's page links
+    # to that notebook in Colab, as a download and on GitHub, its answers stay closed until opened, the search finds
+    # a word that only one notebook uses, and no page scrolls sideways at phone width.
+    stats = site.build(artifacts, tmp_path / "site")
+    assert stats["warnings"] == [], "\n".join(stats["warnings"])
+    if site.missing_browser():
+        print(f"the website's browser checks are skipped: {site.missing_browser()}")
+        warnings.warn(f"the website's browser checks were skipped: {site.missing_browser()}", stacklevel=1)
+    else:
+        failures = site.check(tmp_path / "site")
+        assert not failures, "\n".join(failures)
 
     # nbval runs each executed copy again, with its injected parameters, on fresh artifacts (so the models
     # are retrained from scratch), and compares the outputs of the cells tagged nbval-check-output.
