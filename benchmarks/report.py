@@ -275,11 +275,11 @@ def headline() -> str:
         f"| the post's loop against this project's trainer ({speed['epochs']} epochs) | "
         f"**{s['speedup']:.1f}×** faster: {s['post']['median_seconds']:.1f} s against "
         f"{s['fast']['median_seconds']:.1f} s" + (", with the same errors |" if same else " |"),
-        f"| `cnn` (notebook 05) | **{statistics.mean(r['val_error'] for r in cnn_runs):.2f} %** test error "
+        f"| `cnn` (notebook 05) | **{statistics.mean(r['val_error'] for r in cnn_runs):.2f} %** validation error "
         f"(mean of seeds {', '.join(str(r['seed']) for r in cnn_runs)}) |",
-        f"| time to 99 % test accuracy: `cnn_fast` against the fastest public recipe | "
+        f"| time to 99 % validation accuracy: `cnn_fast` against the fastest public recipe | "
         f"**{race['ours']['median_seconds_to_99']:.2f} s** against {race['peer']['median_seconds_to_99']:.2f} s |",
-        f"| your digits (notebook 06): test digits redrawn large, off-centre, dark on white | "
+        f"| your digits (notebook 06): validation digits redrawn large, off-centre, dark on white | "
         f"`cnn` reads {drawn['cnn']['accuracy']:.2f} % of them |",
         "",
         f"Measured on the CPU of a {speed['machine'].rsplit(' / ', 1)[1].removesuffix(' CPUs')}-core virtual machine, "

@@ -46,6 +46,9 @@ class DigitCanvas(anywidget.AnyWidget):
         self.image = None
         self.observe(self._on_request, names="request")
 
+    def __repr__(self) -> str:  # what a page without a running notebook (a website, a saved copy) shows instead
+        return "DigitCanvas: the drawing pad, which needs a running notebook"
+
     def _on_request(self, change) -> None:
         self.reading = self.read(self.drawing, change["new"])
 

@@ -73,15 +73,18 @@ def cpu_threads(threads: int | None):
         torch.set_num_threads(before)
 
 
-def device_name(device: torch.device) -> str:
+def device_name(device: torch.device, threads: int | None = None) -> str:
+    """The GPU's name, or the CPU's kind and the threads it trains on (``threads``; None: PyTorch's current count)."""
     if device.type == "cuda":
         return torch.cuda.get_device_name(device)
-    return f"CPU ({platform.processor() or platform.machine()}, {torch.get_num_threads()} threads)"
+    threads = threads or torch.get_num_threads()
+    return f"CPU ({platform.processor() or platform.machine()}, {threads} thread{'s' * (threads != 1)})"
 
 
 def describe_device(device: torch.device) -> str:
-    """One line for the learner: which device trains, and how to get a GPU in Colab when there is none."""
-    line = f"Training on {device.type.upper()}: {device_name(device)} (torch {torch.__version__})"
+    """One line for the learner: the device this notebook computes on, and how to get a GPU in Colab when there is
+    none."""
+    line = f"Device: {device_name(device)}, PyTorch {torch.__version__}"
     if device.type == "cpu" and in_colab():
         line += (
             "\nThis Colab runtime has no GPU. Everything still works on the CPU, only slower. "

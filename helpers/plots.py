@@ -29,8 +29,9 @@ def digit_grid(images: torch.Tensor, labels=None, predictions=None, columns: int
     rows = max(1, -(-n // columns))
     fig, axes = plt.subplots(rows, columns, figsize=(columns * cell, rows * cell * 1.15), squeeze=False)
     for k, ax in enumerate(axes.flat):
-        ax.axis("off")
+        ax.set(xticks=[], yticks=[])  # a thin frame shows each image's edge
         if k >= n:
+            ax.axis("off")
             continue
         ax.imshow(images[k], cmap="gray", vmin=0, vmax=images.max() or 1)
         if labels is not None and predictions is not None:
@@ -60,8 +61,12 @@ def _train_and_val(history: dict, key: str, ylabel: str, title: str) -> Figure:
 def error_curves(history: dict, title: str = "Training and validation error") -> Figure:
     """The seed post's figure: cumulative training error and periodic validation error against the step."""
     fig = _train_and_val(history, "error", "error (%)", title)
-    val_error = history["val"]["error"]
-    fig.axes[0].set_ylim(0, max(20.0, min(100.0, 1.1 * max(val_error[min(1, len(val_error) - 1) :]))))
+    val_error, ax = history["val"]["error"], fig.axes[0]
+    top = max(20.0, min(100.0, 1.1 * max(val_error[min(1, len(val_error) - 1) :])))  # the first validation left out
+    ax.set_ylim(0, top)
+    if max(val_error) > top:
+        ax.text(0.01, 0.97, f"axis cut at {top:.0f} %: the first steps' errors lie above it",
+                transform=ax.transAxes, fontsize=8, color="grey", va="top")
     return fig
 
 
@@ -128,7 +133,7 @@ class LiveErrors:
             fig.axes[0].axvline(self.step, color="grey", linewidth=0.8, linestyle=":")
             fig.axes[0].set_xlim(0, self.total)
         if (steps[-1] if len(steps) else -1) < self.step - 1:
-            fig.axes[0].text(0.99, 0.97, "training curve: tallied at the end of each epoch", ha="right", va="top",
+            fig.axes[0].text(0.99, 0.90, "training curve: tallied at the end of each epoch", ha="right", va="top",
                              transform=fig.axes[0].transAxes, fontsize=8, color="grey")
         if self.handle is None:
             self.handle = display(fig, display_id=True)

@@ -69,6 +69,7 @@ class Trainer:
                  threads: int | None = None):
         self.model, self.data, self.recipe, self.device = model.to(data.device), data, recipe, data.device
         self.eval_every, self.threads = eval_every, threads  # threads: CPU threads (None: as they are)
+        self.threads_used = None  # what fit() trained on (OMP_NUM_THREADS wins over threads)
         self.generator = torch.Generator().manual_seed(seed)  # on the CPU: the same shuffles on every device
         per_epoch = math.ceil(len(data.train) / recipe.batch_size)
         self.total_steps = recipe.epochs * per_epoch
@@ -91,6 +92,7 @@ class Trainer:
     def fit(self, after_epoch=None) -> None:
         """Train to the end of the recipe; ``after_epoch(trainer)`` runs after each epoch (a checkpoint)."""
         with cpu_threads(self.threads if self.device.type == "cpu" else None):
+            self.threads_used = torch.get_num_threads()
             while self.epoch < self.recipe.epochs:
                 self.train_epoch()
                 if after_epoch is not None:
@@ -244,10 +246,11 @@ def _fit(trainer: Trainer, run: RunFolder, progress: bool) -> tuple[float, float
         else None
     per_epoch = trainer.total_steps // trainer.recipe.epochs
 
-    def curve() -> tuple[range, list]:  # read from the device only when a figure is drawn
+    def curve() -> tuple[list, list]:  # read from the device only when a figure is drawn
         tallied = min(trainer.step, trainer.epoch * per_epoch)  # the training curve is tallied once per epoch
-        stride = max(1, tallied // 1000)
-        return range(0, tallied, stride), cumulative(trainer.history, tallied)[1][::stride].tolist()
+        every = list(range(0, tallied, max(1, tallied // 1000)))
+        every += [tallied - 1] if every and every[-1] != tallied - 1 else []  # up to the last tallied step
+        return every, cumulative(trainer.history, tallied)[1][every].tolist()
 
     def show(t: Trainer) -> None:
         live.update(t.step, t.history["val_step"], t.history["val_error"], curve)
@@ -262,6 +265,9 @@ def _fit(trainer: Trainer, run: RunFolder, progress: bool) -> tuple[float, float
         loss, error = (value.item() for value in evaluate(trainer.model, trainer.data.val))
         if not math.isfinite(loss):  # the very last update blew up
             trainer.diverged(trainer.step, loss, "validation loss after the last step")
+        if live is not None:  # the figure's last state shows the validation after the last step too
+            live.update(trainer.step, [*trainer.history["val_step"], trainer.step],
+                        [*trainer.history["val_error"], error], curve)
         return loss, error
     except TrainingDiverged as err:
         own = MODELS[run.config["model"]].recipe.lr
@@ -310,8 +316,8 @@ def _metrics(config: RunConfig, t: Trainer, run: RunFolder, final: tuple[float, 
         "val_error": error, "val_loss": loss, "train_error": train_error[-1].item(),
         "train_loss": train_loss[-1].item(),
         "train_seconds": round(t.seconds, 3), "precision": t.precision, "parameters": count_parameters(t.model),
-        "device": t.device.type, "device_name": device_name(t.device), "seed": config.seed, "smoke": config.smoke,
-        "data": t.data.description,
+        "device": t.device.type, "device_name": device_name(t.device, t.threads_used), "seed": config.seed,
+        "smoke": config.smoke, "data": t.data.description,
         "torch_version": torch.__version__, "python_version": platform.python_version(),
         "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "history": {  # the long lists last

@@ -28,7 +28,7 @@ def test_notebook_07_rungs_compute_what_the_benchmarks_compute(tmp_path, noteboo
     ladder = json.loads((artifacts / "speed" / "ladder.json").read_text())  # strict JSON: json.loads would take NaN
     rungs = ladder["rungs"]
     assert ladder["smoke"] is True
-    assert set(rungs) == {"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"}  # the CPU ladder; 10 (compile): not in smoke
+    assert set(rungs) == {"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"}  # the CPU ladder; 10 (compile) not in smoke
     assert all(isinstance(r["seconds"], float) and len(r["train_loss"]) == ladder["steps"] for r in rungs.values())
 
     data = load_mnist(notebook_data_dir, "cpu", smoke=True)

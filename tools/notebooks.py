@@ -90,6 +90,9 @@ def synced(nb, notebook: str, repository: str, branch: str):
         cell.metadata.update(copy.deepcopy(SETUP_METADATA))
     if nb.cells and nb.cells[0].cell_type == "markdown":
         nb.cells[0].source = BADGE.sub(badge(repository, branch, notebook), nb.cells[0].source)
+    for cell in nb.cells[1:]:  # links to the other notebooks in Colab (a relative link does not open there)
+        if cell.cell_type == "markdown":
+            cell.source = re.sub(LINK, lambda m: colab_url(repository, branch, m[1]), cell.source)
     return nb
 
 

@@ -680,8 +680,10 @@ def screenshots(folder: Path, to: Path) -> list[Path]:
 def answers(data_dir: Path, artifacts: Path, smoke: bool = False, names=NOTEBOOKS, log=print) -> list[str]:
     """Run every notebook the learner's way (tests/exercises' ``learners_path``: each pass followed by its exercises)
     and save, per notebook, ``<artifacts>/answers/<name>.ipynb``: its ``exercise`` cells with their outputs, in
-    exercise order. Full size unless ``smoke``. Returns the notebooks whose exercises failed, with the error (their
-    answers file is not written: their pages show the code and the measured text only)."""
+    exercise order. Each notebook runs on an artifacts folder of its own (``<artifacts>/answers/runtimes/<name>``),
+    as in the fresh Colab runtime a learner opens it in. Full size unless ``smoke``. Returns the notebooks whose
+    exercises failed, with the error (their answers file is not written: their pages show the code and the measured
+    text only)."""
     from tests.exercises import learners_path
 
     exercises = all_exercises()
@@ -695,7 +697,8 @@ def answers(data_dir: Path, artifacts: Path, smoke: bool = False, names=NOTEBOOK
         start = time.perf_counter()
         log(f"[{name}] exercises {', '.join(order)} ...")
         try:
-            runs = learners_path(name, data_dir, artifacts, full_size=not smoke)
+            # each notebook in a folder of its own, as in the new Colab runtime a learner opens it in
+            runs = learners_path(name, data_dir, folder / "runtimes" / name, full_size=not smoke)
         except Exception as error:  # nbclient's CellExecutionError, a dead kernel: named, then the next notebook
             lines = [line for line in str(error).splitlines() if line.strip()]
             failed.append(f"{name}: {' | '.join(lines[:3])[:300]}")

@@ -135,7 +135,8 @@ def learners_path(
         config=ipc_kernels(),
         resources={"metadata": {"path": str(folder)}},
     )
-    base = {"data_dir": str(data_dir), "artifacts_dir": str(artifacts)}
+    base = {"data_dir": str(Path(data_dir).resolve()), "artifacts_dir": str(Path(artifacts).resolve())}  # the kernel
+    # runs in notebooks/
     executed = []
     with client.setup_kernel():
         for parameters, mine in passes(name, base, full_size):

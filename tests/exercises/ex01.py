@@ -15,8 +15,7 @@ def one_digit_many_hands(plots, images, labels):
     assert tuple(shown.to_rgba(float(images.max()))[:3]) == (1, 1, 1)  # full ink is white
 
 
-@exercise("01-2", says="You will see a mean of 0 and a standard deviation of 1, up to rounding, and the background, "
-                       "0 before, becomes a negative number.",
+@exercise("01-2", says="and the background, 0 before, becomes a negative number.",
           measured="")
 def normalise(pixels, images):
     normalised = (pixels - pixels.mean()) / pixels.std()

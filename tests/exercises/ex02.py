@@ -17,6 +17,8 @@ def another_seed(seed, model, mnist, dev, models, torch, F):
         untrained_loss = F.cross_entropy(model(x8), y8).item()
         clipped_now = (model[0](mnist.val.x[:1000]) < 0).float().mean().item()
         clipped_seed_0 = (seed_0[0](mnist.val.x[:1000]) < 0).float().mean().item()
+    print(f"seed {seed}: untrained loss {untrained_loss:.3f}, {clipped_now:.1%} of the scores clipped "
+          f"(seed 0: {clipped_seed_0:.1%})")
     # check
     assert seed == 1 and sum(p.numel() for p in model.parameters()) == 7850
     with torch.no_grad():

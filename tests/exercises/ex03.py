@@ -18,7 +18,7 @@ def kill_a_class(never, metrics, training, evaluation, mnist, artifacts, dev, se
     assert never and metrics["val_error"] > 3 * 7.43 and softmax_never == [], (never, softmax_never)
 
 
-@exercise("03-2", says="the check of section 4 still passes: your loop and the trainer agree for any seed",
+@exercise("03-2", says="the check of section 4 still passes: your loop and the trainer agree for another seed too.",
           parameters={"seed": 1},
           measured="")
 def another_seed(config, loop_config, metrics, final_error):
