@@ -137,14 +137,14 @@ def colab(session: nox.Session) -> None:
                     "IPython.__version__)")
         session.run("python", "-m", "pytest", "-q", "-p", "no:cacheprovider", *NO_PAPERMILL, *CHECKOUT_ONLY,
                     *session.posargs, env={"OMP_NUM_THREADS": "1", **REAL_DATA})
-    # The series, as `python -m helpers run --smoke` runs it from the checkout (papermill needs the notebooks folder),
+    # The series, as `python -m tools.series --smoke` runs it from the checkout (papermill needs the notebooks folder),
     # on $MNIST_DATA_DIR when set (CI sets it when it has the real files), else on small synthetic IDX files.
     tmp = Path(session.create_tmp())
     data = os.environ.get("MNIST_DATA_DIR") or str(tmp / "data")
     if not os.environ.get("MNIST_DATA_DIR"):
         session.run("python", "-c", f"from pathlib import Path; from tests.conftest import make_mnist; "
                     f"make_mnist(Path({data!r}), 4096, 1024)")
-    printed = session.run("python", "-m", "helpers", "run", "--smoke", "--data-dir", data, "--artifacts-dir",
+    printed = session.run("python", "-m", "tools.series", "--smoke", "--data-dir", data, "--artifacts-dir",
                           str(tmp / "runs"), env={"OMP_NUM_THREADS": "1"}, silent=True)
     print(printed, end="")
     noise = [line for line in printed.splitlines() if not line.startswith("[")]  # all but "[01_...] running/done"

@@ -25,7 +25,7 @@ extensions = ["myst_nb"]
 exclude_patterns = ["_build", "**.ipynb_checkpoints"]
 suppress_warnings = ["myst.header"]  # notebooks start at "#", then jump to "###" in places: as written
 
-# The notebooks were executed by `python -m helpers run`: their stored outputs are rendered, nothing runs again.
+# The notebooks were executed by `python -m tools.series`: their stored outputs are rendered, nothing runs again.
 nb_execution_mode = "off"
 nb_ipywidgets_js = {}  # no widget manager from a CDN: notebook 06's pad cannot run on a static page
 nb_merge_streams = True

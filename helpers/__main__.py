@@ -1,4 +1,4 @@
-"""Command line: ``python -m helpers run`` executes the series; ``python -m helpers train`` trains one model."""
+"""Command line: ``python -m helpers train`` trains one model. (``python -m tools.series`` runs the notebooks.)"""
 
 from __future__ import annotations
 
@@ -13,9 +13,6 @@ from .config import RunConfig, RunOptions, add_arguments
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m helpers", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
-    run = commands.add_parser("run", help="execute notebooks 01 to 07 in order with papermill")
-    add_arguments(run, RunConfig, only=("smoke",))
-    add_arguments(run, RunOptions, only=("data_dir", "artifacts_dir"))
     train = commands.add_parser("train", help="train one model (resumes its checkpoint) and print its metrics",
                                 description="Train one model with its recipe (or your overrides), resuming its "
                                 "checkpoint; a finished run is loaded, not retrained. Prints the final metrics "
@@ -26,19 +23,15 @@ def main(argv: list[str] | None = None) -> int:
 
     from .data import DataError
     from .runs import RunBusyError
-    from .series import SeriesError, run_series
     from .training import ParameterError, TrainingDiverged, train
 
     try:
-        if args.pop("command") == "run":
-            run_series(**args)
-            return 0
         config = RunConfig(**{spec.name: args[spec.name] for spec in fields(RunConfig)})
         options = RunOptions(**{spec.name: args[spec.name] for spec in fields(RunOptions)})
         result = train(config, **asdict(options))
         print(json.dumps({k: v for k, v in result.metrics.items() if k != "history"}, indent=1))
         return 0
-    except (ParameterError, DataError, SeriesError, RunBusyError, TrainingDiverged) as err:
+    except (ParameterError, DataError, RunBusyError, TrainingDiverged) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:  # the trainer has said where its checkpoint is and how to resume

@@ -44,11 +44,14 @@ def test_missing_data_offline_names_the_urls_and_the_fix(tmp_path, cli, monkeypa
     assert "https://ossci-datasets.s3.amazonaws.com/mnist/" in err and "place the four files by hand" in err
 
 
-def test_a_failing_notebook_is_reported_in_one_message(tmp_path, cli, monkeypatch):
-    # Offline and no data: notebook 01 cannot download MNIST, and the run says so without a traceback.
+def test_a_failing_notebook_is_reported_in_one_message(tmp_path, capsys, monkeypatch):
+    # Offline and no data: notebook 01 cannot download MNIST, and `python -m tools.series` says so without a traceback.
+    from tools.series import main
+
     for name, value in OFFLINE.items():
         monkeypatch.setenv(name, value)
-    code, _, err = cli("run", "--smoke", "--data-dir", str(tmp_path / "empty"), "--artifacts-dir", str(tmp_path / "a"))
+    code = main(["--smoke", "--data-dir", str(tmp_path / "empty"), "--artifacts-dir", str(tmp_path / "a")])
+    err = capsys.readouterr().err
     assert code == 2
     assert "error: 01_preprocessing stopped in cell" in err and "DataError" in err and "Could not download MNIST" in err
     assert str(tmp_path / "a" / "notebooks" / "01_preprocessing.ipynb") in err

@@ -10,8 +10,8 @@ import nbformat
 import pytest
 from conftest import REPO
 
-from helpers.series import NOTEBOOKS
 from tests.exercises import exercises, learners_path, words
+from tools.series import NOTEBOOKS
 
 EXERCISES = exercises()
 

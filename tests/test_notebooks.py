@@ -11,8 +11,8 @@ from pathlib import Path
 
 from conftest import REPO
 
-from helpers.series import NOTEBOOKS, run_series
 from tools import site
+from tools.series import NOTEBOOKS, run_series
 
 
 def outputs_of(path: Path) -> list[dict]:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from conftest import ENV_DATA, SHARED_DATA
 
-from helpers.series import run_series
+from tools.series import run_series
 
 REAL = next((Path(p) for p in (ENV_DATA, SHARED_DATA) if p and (Path(p) / "MNIST" / "raw").is_dir()), None)
 pytestmark = pytest.mark.skipif(REAL is None, reason="real MNIST not on this machine")

@@ -38,7 +38,8 @@ def test_front_page_is_the_readme_with_a_local_colab_badge_and_every_page_in_ord
     assert notebooks.BADGE_IMAGE in readme and notebooks.BADGE_IMAGE not in page
     assert page.count(f"](/{site.BADGE})") == readme.count(notebooks.BADGE_IMAGE) == len(site.NOTEBOOKS)
     text, toc = page.split("```{toctree}")
-    assert text.rstrip() == readme.replace(notebooks.BADGE_IMAGE, f"/{site.BADGE}").rstrip()  # nothing else changed
+    expected = site.local_links(readme.replace(notebooks.BADGE_IMAGE, f"/{site.BADGE}"), site.FRONT, REPOSITORY, BRANCH)
+    assert text.rstrip() == expected.rstrip()  # nothing else changed (links to files that are no page: to GitHub)
     pages = [f"notebooks/{n}" for n in site.NOTEBOOKS] + ["benchmarks/README"]
     assert re.findall(r"^[\w/]+$", toc, re.MULTILINE) == pages  # in the series' order, then the results
     assert (REPO / "docs" / "_static" / site.BADGE).read_text().count("Open in Colab") >= 1
@@ -250,7 +251,7 @@ def test_the_browser_checks_pass_on_a_good_site_and_list_every_damage(tiny_site,
 
 def test_the_build_says_what_is_missing_and_never_replaces_a_folder_that_holds_no_site(tmp_path):
     (tmp_path / "run" / "notebooks").mkdir(parents=True)
-    with pytest.raises(site.SiteError, match=r"lacks the executed notebooks 01_preprocessing, .*python -m helpers run"):
+    with pytest.raises(site.SiteError, match=r"lacks the executed notebooks 01_preprocessing, .*tools\.series"):
         site.build(tmp_path / "run", tmp_path / "out")
     mine = tmp_path / "mine"
     mine.mkdir()

@@ -14,8 +14,8 @@ from benchmarks.peer_recipe import train_peer
 from benchmarks.reference import post_loop
 from helpers.data import load_mnist
 from helpers.models import build_model
-from helpers.series import run_series
 from helpers.training import RunConfig, train
+from tools.series import run_series
 
 
 def as_tensor(values) -> torch.Tensor:

@@ -5,7 +5,7 @@
     python -m tools.site answers --data-dir D --artifacts-dir A [--smoke]  # the exercises' outputs -> A/answers/
     python -m tools.site screenshots DIR --to docs/screenshots      # the pages the README shows, desktop and phone
 
-``build`` reads what ``python -m helpers run`` left in ``ARTIFACTS/notebooks/`` (and ``ARTIFACTS/answers/`` when
+``build`` reads what ``python -m tools.series`` left in ``ARTIFACTS/notebooks/`` (and ``ARTIFACTS/answers/`` when
 ``answers`` made it) and never runs a notebook. It stages the sources in a temporary folder -- README.md as the front
 page, each executed notebook as a page, benchmarks/README.md as the page of results -- and builds them with Sphinx,
 myst-nb and sphinx-book-theme (configuration: docs/conf.py); ``python -m http.server -d DIR`` serves the result. The
@@ -47,7 +47,7 @@ CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-
                   "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
                   "--hide-scrollbars")
 LABELS = ("Open in Colab", "Download notebook", "View on GitHub")
-# The series in order, as tools/notebooks.py finds it (helpers.series.NOTEBOOKS names the same, but imports torch).
+# The series in order, as tools/notebooks.py finds it (tools.series.NOTEBOOKS names the same, but imports torch).
 NOTEBOOKS = tuple(path.stem for path in notebooks.notebooks(ROOT))
 
 
@@ -226,7 +226,7 @@ def stage(artifacts: Path, src: Path, root: Path = ROOT) -> dict[str, object]:
     missing = [n for n in NOTEBOOKS if not (executed / f"{n}.ipynb").is_file()]
     if missing:
         raise SiteError(f"{executed} lacks the executed notebooks {', '.join(missing)}: run "
-                        f"`python -m helpers run --artifacts-dir {artifacts}` first")
+                        f"`python -m tools.series --artifacts-dir {artifacts}` first")
     exercises = all_exercises()
     src.mkdir(parents=True, exist_ok=True)
     (src / "index.md").write_text(front_page((root / FRONT).read_text(encoding="utf-8"), repository, branch),

@@ -24,7 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from helpers.series import NOTEBOOKS
+from tools.series import NOTEBOOKS
 
 CHECK = "# check"
 
@@ -124,7 +124,7 @@ def learners_path(
     from papermill.iorw import load_notebook_node
     from papermill.parameterize import parameterize_notebook
 
-    from helpers.series import ipc_kernels
+    from tools.series import ipc_kernels
 
     folder = Path(__file__).resolve().parents[2] / "notebooks"
     source = load_notebook_node(str(folder / f"{name}.ipynb"))  # as papermill reads it

@@ -7,7 +7,9 @@ from tests.exercises import exercise
                        "parameter count stays 7,850, the check against `models.build_model` still passes, and the "
                        "untrained loss stays near ln 10",
           parameters={"seed": 1},
-          measured="")
+          measured=("measured on the project's 2-core CPU VM (torch 2.14.1, real MNIST, seed 0 unless said), "
+          '2026-12-03: seed 1: untrained loss 2.264, 57.1 % of the scores clipped (seed 0: 45.1 %); 7,850 '
+          'parameters, the check passes'))
 def another_seed(seed, model, mnist, dev, models, torch, F):
     import math
 
@@ -28,7 +30,8 @@ def another_seed(seed, model, mnist, dev, models, torch, F):
 
 
 @exercise("02-2", says="You will see `False`, because each build draws new random numbers, then `True`.",
-          measured="")
+          measured=("measured on the project's 2-core CPU VM (torch 2.14.1, real MNIST, seed 0 unless said), "
+          '2026-12-03: False, then True'))
 def without_the_seed(nn, torch, seed):
     a, b = nn.Sequential(nn.Linear(784, 10), nn.ReLU()), nn.Sequential(nn.Linear(784, 10), nn.ReLU())
     print(torch.equal(a[0].weight, b[0].weight))
@@ -44,7 +47,8 @@ def without_the_seed(nn, torch, seed):
 
 @exercise("02-3", says="You will see 50890 (784 · 64 + 64 in the first layer, 64 · 10 + 10 in the second) and "
                        "(8, 10): still one row of ten scores per digit.",
-          measured="")
+          measured=("measured on the project's 2-core CPU VM (torch 2.14.1, real MNIST, seed 0 unless said), "
+          '2026-12-03: 50890 (8, 10)'))
 def a_hidden_layer_as_a_class(nn, torch, dev, mnist):
     class Hidden(nn.Module):
         def __init__(self):
@@ -62,7 +66,8 @@ def a_hidden_layer_as_a_class(nn, torch, dev, mnist):
 
 
 @exercise("02-4", says="You will see `True`. A bias is a weight on an input that is always 1",
-          measured="")
+          measured=("measured on the project's 2-core CPU VM (torch 2.14.1, real MNIST, seed 0 unless said), "
+          '2026-12-03: True'))
 def the_bias_gradient(torch, p, y, F, softmax_model):
     print(torch.allclose((p - F.one_hot(y, 10).float()).mean(0), softmax_model[0].bias.grad, atol=1e-6))
     # check

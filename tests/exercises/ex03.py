@@ -6,7 +6,9 @@ from tests.exercises import exercise
 @exercise("03-1", says="The validation error in section 5 ends several times higher than the post's 7.43 %, and "
                        "section 6 lists digits the model never predicts",
           parameters={"lr": 0.5},
-          measured="")
+          measured=("measured on the project's 2-core CPU VM (torch 2.14.1, real MNIST, seed 0 unless said), "
+          '2026-12-03: seed_linear at lr 0.5: 43.44 % (5.8 times 7.43 %), never predicts [3, 4, 8, 9]; '
+          'softmax at lr 0.5: 8.36 %, every digit predicted'))
 def kill_a_class(never, metrics, training, evaluation, mnist, artifacts, dev, seed, smoke):
     # CI's stand-in for the second run of the notebook with model = "softmax" and the same lr:
     softmax_run = training.train(training.RunConfig(model="softmax", lr=0.5, seed=seed, smoke=smoke), data=mnist,
@@ -20,7 +22,8 @@ def kill_a_class(never, metrics, training, evaluation, mnist, artifacts, dev, se
 
 @exercise("03-2", says="the check of section 4 still passes: your loop and the trainer agree for another seed too.",
           parameters={"seed": 1},
-          measured="")
+          measured=("measured on the project's 2-core CPU VM (torch 2.14.1, real MNIST, seed 0 unless said), "
+          '2026-12-03: seed 1: your loop 7.29 %, the trainer 7.29 %; the check passes'))
 def another_seed(config, loop_config, metrics, final_error):
     print(f"seed {metrics['seed']}: your loop {final_error:.2f} %, the trainer {metrics['val_error']:.2f} %")
     # check
@@ -31,7 +34,9 @@ def another_seed(config, loop_config, metrics, final_error):
 @exercise("03-3", says="Run the cell of section 4 again: it prints `Resuming from` that checkpoint and ends with "
                        "the same numbers as an uninterrupted run.",
           parameters={"model": "cnn"}, smoke=False,  # one epoch at smoke size: nothing to stop in between
-          measured="")
+          measured=("measured on the project's 2-core CPU VM (torch 2.14.1, real MNIST, seed 0 unless said), "
+          "2026-12-03: stopped after epoch 7 (step 3,283), the rerun prints 'Resuming from ... (epoch 7/8, "
+          "step 3,283)' and ends with the uninterrupted run's validation errors and training error"))
 def interrupt_and_resume(config, metrics, training, mnist, artifacts, dev):
     import contextlib
     import io

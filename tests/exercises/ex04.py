@@ -5,7 +5,8 @@ from tests.exercises import exercise
 
 @exercise("04-1", says="section 1 names a different run id and its recipe shows lr 0.05, and every figure below is "
                        "that run's.",
-          measured="")
+          measured=("measured on the project's 2-core CPU VM (torch 2.14.1, real MNIST, seed 0 unless said), "
+          '2026-12-03: a new run id, lr 0.05'))
 def plot_another_run(training, model, seed, smoke, mnist, artifacts, dev, data_dir, m):
     other = training.train(training.RunConfig(model=model, lr=0.05, seed=seed, smoke=smoke), data=mnist,
                            artifacts_dir=artifacts, device=dev)
@@ -18,7 +19,8 @@ def plot_another_run(training, model, seed, smoke, mnist, artifacts, dev, data_d
 
 @exercise("04-2", says="its validation error lands within a point of the post's 7.43 %",
           parameters={"model": "softmax"}, smoke=False,  # a statement about the full recipe, which takes seconds
-          measured="")
+          measured=("measured on the project's 2-core CPU VM (torch 2.14.1, real MNIST, seed 0 unless said), "
+          '2026-12-03: softmax, trained by notebook 04 itself: 7.33 %'))
 def another_model(m):
     print(f"{m['model']}: {m['val_error']:.2f} %")
     # check
@@ -26,7 +28,9 @@ def another_model(m):
 
 
 @exercise("04-3", says="Its total equals the number of misclassified digits printed in section 5",
-          measured="")
+          measured=("measured on the project's 2-core CPU VM (torch 2.14.1, real MNIST, seed 0 unless said), "
+          '2026-12-03: [18, 26, 104, 86, 65, 113, 49, 88, 87, 89], total 725 = the misclassified digits, '
+          'hardest digit 5'))
 def the_hardest_digit(mistakes, wrong):
     per_digit = mistakes.sum(1)
     print(per_digit.tolist(), int(per_digit.sum()), int(per_digit.argmax()))

@@ -6,7 +6,9 @@ from tests.exercises import exercise
 @exercise("05-1", says="Moved by 3 or 4 pixels, the CNN trained without shifts makes more mistakes than the one "
                        "trained with them: that is what the shifts buy.",
           parameters={"model_names": ["cnn"]},
-          measured="")
+          measured=("measured on the project's 2-core CPU VM (torch 2.14.1, real MNIST, seed 0 unless said), "
+          '2026-12-03: moved by 0/1/2/3/4 pixels: 0.43/0.50/0.59/1.32/5.75 % trained with shifts, '
+          '0.47/0.97/4.33/23.09/56.12 % without'))
 def what_the_shifts_buy(training, models, mnist, recipe, seed, torch, dev, data, evaluation, results):
     from dataclasses import replace
 
@@ -26,7 +28,8 @@ def what_the_shifts_buy(training, models, mnist, recipe, seed, torch, dev, data,
 @exercise("05-2", says="The first panel shows the new digit, white on black as the tensors hold it, and the cell "
                        "prints the same shape, (1, 16, 28, 28): sixteen new maps, one per filter.",
           parameters={"model_names": ["cnn"]},
-          measured="")
+          measured=("measured on the project's 2-core CPU VM (torch 2.14.1, real MNIST, seed 0 unless said), "
+          '2026-12-03: (1, 16, 28, 28), the second validation digit (a 2) drawn white on black'))
 def another_digits_feature_maps(mnist, torch, trained, draw_maps):
     digit = mnist.val.x[1:2]
     with torch.no_grad():
@@ -45,7 +48,9 @@ def another_digits_feature_maps(mnist, torch, trained, draw_maps):
 @exercise("05-3", says="You will see 32 channels after the first block, the same shapes as the CNN's from the "
                        "second block on, and 103,466 parameters instead of the CNN's 98,682.",
           parameters={"model_names": ["cnn"]},
-          measured="")
+          measured=("measured on the project's 2-core CPU VM (torch 2.14.1, real MNIST, seed 0 unless said), "
+          "2026-12-03: (128, 32, 14, 14) after the first block, the CNN's shapes from the second block on, "
+          '103,466 parameters'))
 def a_wider_cnn(nn, conv_block, dev, mnist, torch, cnn):
     wide = nn.Sequential(
         nn.Unflatten(1, (1, 28, 28)),

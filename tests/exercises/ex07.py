@@ -28,7 +28,7 @@ def where_the_time_goes(run, ladder, fresh_model):
     assert "aten::addmm" in table and "aten::mm" in table, table
 
 
-@exercise("07-3", says="Every number changes, and every rung still agrees with the rung before it: the asserts hold "
+@exercise("07-3", says="Every number changes, and every rung still agrees with the rung it changes: the asserts hold "
                        "for another seed too.",
           parameters={"seed": 1},
           measured="")

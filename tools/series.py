@@ -1,13 +1,21 @@
-"""Run the whole notebook series headlessly with papermill, in order, keeping the executed copies."""
+"""Run the whole notebook series headlessly with papermill, in order, keeping the executed copies.
+
+    python -m tools.series [--smoke] [--data-dir DIR] [--artifacts-dir DIR]   # 01 -> 07, into DIR/notebooks/
+
+The series' own tooling, like tools/notebooks.py and tools/site.py: a learner in Colab never needs it.
+"""
 
 from __future__ import annotations
 
+import argparse
 import os
 import secrets
+import sys
 import time
 from pathlib import Path
 
-from .data import resolve_data_dir
+from helpers.config import RunConfig, RunOptions, add_arguments
+from helpers.data import resolve_data_dir
 
 NOTEBOOKS = ("01_preprocessing", "02_model", "03_training", "04_plotting", "05_beyond", "06_your_digits", "07_speed")
 
@@ -69,3 +77,20 @@ def run_series(
         print(f"[{name}] done in {time.perf_counter() - start:.1f} s -> {output}", flush=True)
         outputs.append(output)
     return outputs
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tools.series", description="execute notebooks 01 to 07 in "
+                                     "order with papermill")
+    add_arguments(parser, RunConfig, only=("smoke",))
+    add_arguments(parser, RunOptions, only=("data_dir", "artifacts_dir"))
+    try:
+        run_series(**vars(parser.parse_args(argv)))
+    except SeriesError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
