@@ -103,7 +103,8 @@ def executed_notebook(name: str, *, word: str = "", image: bytes | None = None):
         v4.new_code_cell("plot()", outputs=[v4.new_output("stream", name="stdout", text="plotted\n"), *figure]),
         v4.new_markdown_cell("## Summary\n- done\n\n## Try it\n**1** Do this."),
         v4.new_markdown_cell("**2** And that."),
-        v4.new_markdown_cell("---\n← previous: [Start](01_preprocessing.ipynb)"),
+        v4.new_markdown_cell("---\n← previous: [Start](01_preprocessing.ipynb) ([in Colab]("
+                             f"{notebooks.colab_url(REPOSITORY, BRANCH, 'notebooks/01_preprocessing.ipynb')}))"),
     ], metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
                  "papermill": {"parameters": {"data_dir": "/home/someone/data"}},
                  "widgets": {"application/vnd.jupyter.widget-state+json": {"state": {}}}})
@@ -226,6 +227,8 @@ def test_the_browser_checks_pass_on_a_good_site_and_list_every_damage(tiny_site,
     html = page.read_text(encoding="utf-8")
     html = html.replace(notebooks.colab_url(REPOSITORY, BRANCH, "notebooks/03_training.ipynb"),
                         notebooks.colab_url(REPOSITORY, BRANCH, "notebooks/02_model.ipynb"))
+    html = html.replace(notebooks.colab_url(REPOSITORY, BRANCH, "notebooks/01_preprocessing.ipynb"),
+                        notebooks.colab_url(REPOSITORY, BRANCH, "notebooks/08_gone.ipynb"))  # the footer's
     html = html.replace('<details class="admonition hide', '<details open class="admonition hide', 1)  # shown on load
     html = html.replace("</article>", '<p><a href="missing.html">gone</a> <a href="05_beyond.html#nowhere">x</a>'
                         f'<span style="display:inline-block;width:900px">{"wide " * 3}</span></p></article>', 1)
@@ -239,7 +242,9 @@ def test_the_browser_checks_pass_on_a_good_site_and_list_every_damage(tiny_site,
 
     failures = "\n".join(site.check(damaged, log=lambda *_: None))
     assert "notebooks/03_training.html: 'Open in Colab' points at" in failures
-    assert "notebooks/03_training.html: a Colab link points at another notebook" in failures
+    assert "notebooks/03_training.html: the title's Colab badge points at" in failures
+    assert "notebooks/03_training.html: a Colab link points at no notebook of the series" in failures
+    assert "notebooks/02_model.html: a Colab link" not in failures  # its footer's link to 01 is one of the series
     assert "notebooks/03_training.html: 'Answer 03-1' is open on load" in failures
     assert "notebooks/03_training.html: link to notebooks/missing.html, which does not exist" in failures
     assert "link to notebooks/05_beyond.html#nowhere: no such anchor there" in failures

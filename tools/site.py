@@ -567,8 +567,9 @@ def check(folder: Path, *, root: Path = ROOT, log=print) -> list[str]:
 
 def notebook_links(page: str, name: str, found: dict, base: str, folder: Path, repository: str,
                    branch: str) -> list[str]:
-    """The page's Open in Colab, Download notebook and View on GitHub buttons name its notebook; so does every Colab
-    link in its text (the title's badge)."""
+    """The page's Open in Colab, Download notebook and View on GitHub buttons name its notebook; so does the first
+    Colab link in its text (the title's badge); every other Colab link (the footer's previous and next) names a
+    notebook of the series."""
     expected = {LABELS[0]: notebooks.colab_url(repository, branch, f"notebooks/{name}.ipynb"),
                 LABELS[2]: github_url(repository, branch, f"notebooks/{name}.ipynb")}
     failures = []
@@ -586,10 +587,13 @@ def notebook_links(page: str, name: str, found: dict, base: str, folder: Path, r
                 failures.append(f"{page}: '{label}' gives {path}, which is not a notebook")
         elif hrefs[0] != expected[label]:
             failures.append(f"{page}: '{label}' points at {hrefs[0]}, expected {expected[label]}")
-    failures += [f"{page}: a Colab link points at another notebook: {url}" for url in found["colab"]
-                 if url != expected[LABELS[0]]]
+    series = {notebooks.colab_url(repository, branch, f"notebooks/{p.name}") for p in notebooks.notebooks()}
     if not found["colab"]:
         failures.append(f"{page}: no Open-in-Colab badge in its text")
+    elif found["colab"][0] != expected[LABELS[0]]:
+        failures.append(f"{page}: the title's Colab badge points at {found['colab'][0]}, not at {name}.ipynb")
+    failures += [f"{page}: a Colab link points at no notebook of the series: {url}" for url in found["colab"]
+                 if url not in series]
     return failures
 
 

