@@ -45,8 +45,8 @@ def without_the_seed(nn, torch, seed):
     assert unseeded is False and torch.equal(a[0].weight, b[0].weight)
 
 
-@exercise("02-3", says="You will see 50890 parameters, weights and biases (784 · 64 + 64 in the first layer, 64 · 10 + 10 in "
-                       "the second), and (8, 10): still one row of ten scores per digit.",
+@exercise("02-3", says="You will see 50890 parameters, weights and biases (784 · 64 + 64 in the first layer, "
+                       "64 · 10 + 10 in the second), and (8, 10): still one row of ten scores per digit.",
           measured=("measured on the project's 2-core CPU VM (torch 2.14.1, real MNIST, seed 0 unless said), "
           '2026-12-03: 50890 (8, 10)'))
 def a_hidden_layer_as_a_class(nn, torch, dev, mnist):
