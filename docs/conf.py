@@ -8,13 +8,11 @@ Open-in-Colab badge, site.css) and math as MathML, which the browser renders its
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from tools import notebooks, site  # importable: tools.site runs `python -m sphinx` from the repository root
 
-from tools import notebooks, site  # noqa: E402  (after the repository root is on sys.path)
+ROOT = Path(__file__).resolve().parent.parent
 
 REPOSITORY, BRANCH = notebooks.slug(ROOT)  # [tool.mnist-series] in pyproject.toml, as `tools/notebooks.py sync`
 
